@@ -1,0 +1,59 @@
+import 'reflect-metadata';
+import { randomUUID } from 'node:crypto';
+import fastifyCookie from '@fastify/cookie';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { LogController } from 'fastify';
+import type { Logger as PinoLogger } from 'pino';
+import { AppModule } from './app.module.js';
+import { CaseInsensitiveBodyPipe } from './common/case-insensitive-body.pipe.js';
+import { AllExceptionsFilter } from './common/http-exception.filter.js';
+import { createLogger, PinoNestLogger } from './common/logging.js';
+import { createValidationPipe } from './common/validation.js';
+import type { AppConfig } from './config/app-config.js';
+import { setupSwagger } from './swagger.js';
+
+export const BODY_LIMIT_BYTES = 100 * 1024;
+
+export interface CreateAppOptions {
+  config: AppConfig;
+  databaseUrl: string;
+  poolSize: number;
+  logger?: PinoLogger;
+}
+
+/** Builds the configured application, not yet listening. Used by main.ts and by the e2e tests. */
+export async function createApp(options: CreateAppOptions): Promise<NestFastifyApplication> {
+  const logger = options.logger ?? createLogger(options.config.logLevel);
+  const adapter = new FastifyAdapter({
+    loggerInstance: logger,
+    // No per-request log lines on the hot path; errors are logged by the exception filter.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: BODY_LIMIT_BYTES,
+    // fastify takes a hop count too, which the adapter's type omits.
+    trustProxy: options.config.trustProxy as boolean | string,
+    // Ids are ours: a client-sent X-Request-Id could be used to forge log lines.
+    requestIdHeader: false,
+    genReqId: () => randomUUID(),
+    return503OnClosing: true,
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRoot({ config: options.config, databaseUrl: options.databaseUrl, poolSize: options.poolSize }),
+    adapter,
+    { logger: new PinoNestLogger(logger), abortOnError: false },
+  );
+  await app.register(fastifyCookie);
+
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('onRequest', async (request, reply) => {
+    void reply.header('X-Request-Id', request.id);
+    void reply.header('X-Content-Type-Options', 'nosniff');
+    void reply.header('X-Frame-Options', 'DENY');
+    void reply.header('Referrer-Policy', 'no-referrer');
+  });
+
+  app.useGlobalPipes(new CaseInsensitiveBodyPipe(), createValidationPipe());
+  app.useGlobalFilters(new AllExceptionsFilter());
+  setupSwagger(app);
+  return app;
+}

@@ -1,0 +1,78 @@
+import { type CanActivate, type ExecutionContext, ForbiddenException, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { FastifyRequest } from 'fastify';
+import { ACCESS_METADATA, type AccessRule } from './decorators/access.decorator.js';
+import { holdsAny, type Principal } from './principal.js';
+import { PrincipalService } from './principal.service.js';
+import { SESSION_COOKIE } from './session-cookie.js';
+import { BEARER_AUTHENTICATOR, type BearerAuthenticator } from './bearer-authenticator.js';
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** The origin (scheme://host[:port]) an Origin or Referer header names, or null when it names none. */
+function originOf(value: string): string | null {
+  try {
+    const url = new URL(value);
+    return url.origin === 'null' ? null : url.origin.toLowerCase();
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The one global guard. A route that declares no access rule is refused: deny by default.
+ * Authenticates by `Authorization: Bearer <app token>` or the session cookie (never a token in the URL),
+ * refuses cross-origin unsafe requests made with the cookie, then checks the route's roles.
+ */
+@Injectable()
+export class AccessGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly principals: PrincipalService,
+    @Inject(BEARER_AUTHENTICATOR) private readonly bearer: BearerAuthenticator,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const rule = this.reflector.getAllAndOverride<AccessRule | undefined>(ACCESS_METADATA, [context.getHandler(), context.getClass()]);
+    if (!rule) throw new ForbiddenException('This route declares no access rule');
+    if (rule.kind === 'public') return true;
+
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    const principal = await this.authenticate(request, rule.bearerOnly);
+    if (rule.roles.length > 0 && !holdsAny(principal, rule.roles)) {
+      throw new ForbiddenException(`Requires role ${rule.roles.join(' or ')}`);
+    }
+    request.principal = principal;
+    return true;
+  }
+
+  private async authenticate(request: FastifyRequest, bearerOnly: boolean): Promise<Principal> {
+    const authorization = request.headers.authorization;
+    if (authorization !== undefined) {
+      const match = /^Bearer +(\S+) *$/i.exec(authorization);
+      if (!match) throw new UnauthorizedException('Unsupported Authorization header; send "Authorization: Bearer <app token>"');
+      return this.bearer.authenticate(match[1], request);
+    }
+    if (bearerOnly) throw new UnauthorizedException('Send an app token as "Authorization: Bearer <app token>"');
+    const secret = request.cookies?.[SESSION_COOKIE];
+    if (!secret) throw new UnauthorizedException('Sign in (POST /api/v1/signin) or send "Authorization: Bearer <app token>"');
+    if (!SAFE_METHODS.has(request.method)) this.assertSameOrigin(request);
+    const principal = await this.principals.fromSession(secret);
+    if (!principal) throw new UnauthorizedException('Session expired or signed out; sign in again');
+    return principal;
+  }
+
+  /**
+   * Cookie-authenticated unsafe requests must come from our own origin when the browser says where
+   * they come from. With neither Origin nor Referer (PowerShell, curl) they pass: SameSite=Strict
+   * already keeps browsers from sending the cookie cross-site.
+   */
+  private assertSameOrigin(request: FastifyRequest): void {
+    const header = request.headers.origin ?? request.headers.referer;
+    if (header === undefined) return;
+    const own = `${request.protocol}://${request.host}`.toLowerCase();
+    if (originOf(header) !== own) {
+      throw new ForbiddenException('Cross-origin request refused: a signed-in browser request must come from this server\'s own origin');
+    }
+  }
+}

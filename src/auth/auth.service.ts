@@ -1,0 +1,86 @@
+import { HttpException, HttpStatus, Injectable, Logger, UnauthorizedException } from '@nestjs/common';
+import { AuditAction, AuditService } from '../audit/audit.service.js';
+import { sha256 } from '../common/crypto.js';
+import type { IdentityDto } from '../identity/dto/identity.dto.js';
+import { identityNameKey } from '../identity/identity-name.js';
+import { toIdentityDto } from '../identity/identity.mapper.js';
+import { IdentityRepository } from '../identity/identity.repository.js';
+import type { SigninDto } from './dto/signin.dto.js';
+import { PasswordService } from './password.service.js';
+import type { Principal } from './principal.js';
+import { SessionService } from './session.service.js';
+import { SigninThrottleService } from './signin-throttle.service.js';
+
+const SIGNIN_FAILED = 'Invalid user name or password';
+
+export class SigninThrottledException extends HttpException {
+  constructor(readonly retryAfterSeconds: number) {
+    super(
+      { message: `Too many failed sign-ins; try again in ${retryAfterSeconds} seconds`, errorMessage: 'Too many failed sign-ins' },
+      HttpStatus.TOO_MANY_REQUESTS,
+    );
+  }
+}
+
+export interface SigninResult {
+  identity: IdentityDto;
+  /** For the cookie only; never logged or returned in a body. */
+  sessionSecret: string;
+}
+
+@Injectable()
+export class AuthService {
+  private readonly logger = new Logger(AuthService.name);
+
+  constructor(
+    private readonly identities: IdentityRepository,
+    private readonly passwords: PasswordService,
+    private readonly sessions: SessionService,
+    private readonly throttle: SigninThrottleService,
+    private readonly audit: AuditService,
+  ) {}
+
+  /**
+   * Checks a user name and password. Unknown users, users without a password, disabled users and
+   * wrong passwords all run one argon2 verification and get the same 401, so neither the message nor
+   * the time tells whether the user exists.
+   */
+  async signin(dto: SigninDto, address: string, userAgent: string | undefined): Promise<SigninResult> {
+    const nameKey = identityNameKey(dto.username.trim());
+    const throttleKey = sha256(nameKey);
+    const retryAfter = await this.throttle.retryAfterSeconds(throttleKey, address);
+    if (retryAfter > 0) {
+      // Not audited one by one: a flood of throttled attempts must not become a flood of writes.
+      this.logger.warn({ address, retryAfter }, 'sign-in throttled');
+      throw new SigninThrottledException(retryAfter);
+    }
+    const identity = await this.identities.getByNameKey(nameKey);
+    const passwordMatches = await this.passwords.verify(identity?.passwordHash ?? null, dto.password);
+    if (!identity || !passwordMatches || identity.disabled) {
+      await this.throttle.recordFailure(throttleKey, address);
+      const reason = !identity ? 'unknown user' : !passwordMatches ? 'wrong password' : 'identity disabled';
+      await this.audit.record({
+        action: AuditAction.SigninFailed,
+        // The attempted name is kept only when it is a real identity: it may be a password typed in the wrong box.
+        actor: identity ? { identityId: identity.id, name: identity.name } : undefined,
+        targetIdentity: identity ? { id: identity.id, name: identity.name } : undefined,
+        address,
+        detail: { reason },
+      });
+      throw new UnauthorizedException({ message: SIGNIN_FAILED, errorMessage: SIGNIN_FAILED });
+    }
+    const { secret } = await this.sessions.create(identity.id, address, userAgent);
+    await this.audit.record({
+      action: AuditAction.SigninSucceeded,
+      actor: { identityId: identity.id, name: identity.name },
+      targetIdentity: { id: identity.id, name: identity.name },
+      address,
+    });
+    return { identity: toIdentityDto(identity), sessionSecret: secret };
+  }
+
+  async signout(principal: Principal, address: string): Promise<void> {
+    if (principal.sessionId) await this.sessions.delete(principal.sessionId);
+    await this.audit.record({ action: AuditAction.Signout, actor: principal, targetIdentity: { id: principal.identityId, name: principal.name }, address });
+  }
+}

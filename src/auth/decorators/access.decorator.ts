@@ -1,0 +1,49 @@
+import { applyDecorators, SetMetadata } from '@nestjs/common';
+import { ApiBearerAuth, ApiCookieAuth, ApiForbiddenResponse, ApiOperation, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ErrorResponseDto } from '../../common/error-response.dto.js';
+import type { BuiltinRole } from '../../role/builtin-roles.js';
+
+export const ACCESS_METADATA = 'apptoken:access';
+
+/**
+ * What a route demands. The global AccessGuard refuses any route that declares nothing,
+ * so every handler (or its controller) carries exactly one of these.
+ */
+export type AccessRule =
+  | { kind: 'public' }
+  /** Any authenticated identity; `roles` narrows it to holders of at least one of them. */
+  | { kind: 'authenticated'; roles: readonly BuiltinRole[]; bearerOnly: boolean };
+
+/** No authentication needed (sign-in, liveness). */
+export function Public(): MethodDecorator & ClassDecorator {
+  return SetMetadata(ACCESS_METADATA, { kind: 'public' } satisfies AccessRule);
+}
+
+export interface AuthenticatedOptions {
+  /** Accept only identities holding at least one of these roles. Empty: any signed-in identity. */
+  roles?: readonly BuiltinRole[];
+  /** Only an `Authorization: Bearer` app token is accepted (forward-auth, introspection). */
+  bearerOnly?: boolean;
+  /** Operation summary for Swagger. */
+  summary?: string;
+}
+
+/** Declares who may call a route, and documents the same requirement in Swagger. */
+export function Authenticated(options: AuthenticatedOptions = {}): MethodDecorator & ClassDecorator {
+  const roles = options.roles ?? [];
+  const bearerOnly = options.bearerOnly ?? false;
+  const who = roles.length === 0 ? 'any signed-in identity' : `role ${roles.join(' or ')}`;
+  const decorators: Array<ClassDecorator | MethodDecorator> = [
+    SetMetadata(ACCESS_METADATA, { kind: 'authenticated', roles, bearerOnly } satisfies AccessRule),
+    ApiBearerAuth('bearer'),
+    ApiUnauthorizedResponse({ description: 'Missing, invalid or expired credentials', type: ErrorResponseDto }),
+  ];
+  if (!bearerOnly) decorators.push(ApiCookieAuth('cookie'));
+  if (roles.length > 0) {
+    decorators.push(ApiForbiddenResponse({ description: `The caller lacks ${who}`, type: ErrorResponseDto }));
+  }
+  if (options.summary) {
+    decorators.push(ApiOperation({ summary: options.summary, description: `Requires ${who}.` }));
+  }
+  return applyDecorators(...decorators) as MethodDecorator & ClassDecorator;
+}

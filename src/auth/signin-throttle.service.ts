@@ -1,0 +1,51 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { LessThan, type Repository } from 'typeorm';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/app-config.js';
+import { SigninFailureEntity } from './signin-failure.entity.js';
+
+/**
+ * Sign-in throttling on failures, counted in PostgreSQL so every instance behind a load balancer
+ * shares the count. Past the limit for a user name or an address, attempts get 429 without the
+ * password being checked and without being counted, so a lock-out ends at most one window after
+ * the failures that caused it. (@nestjs/throttler counts requests per instance, not failures.)
+ */
+@Injectable()
+export class SigninThrottleService {
+  constructor(
+    @InjectRepository(SigninFailureEntity) private readonly failures: Repository<SigninFailureEntity>,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** Seconds until an attempt for this user name key and address may be tried again; 0 when it may now. */
+  async retryAfterSeconds(usernameKey: Buffer, address: string): Promise<number> {
+    const { maxFailuresPerUser, maxFailuresPerAddress, windowSeconds } = this.config.signin;
+    // The n-th newest failure of each kind: while it is inside the window, the limit is reached.
+    const [row] = (await this.failures.query(
+      `SELECT
+         (SELECT at FROM signin_failure WHERE username_key = $1 AND at > now() - make_interval(secs => $3)
+           ORDER BY at DESC OFFSET $4 - 1 LIMIT 1) AS user_limit_at,
+         (SELECT at FROM signin_failure WHERE address = $2 AND at > now() - make_interval(secs => $3)
+           ORDER BY at DESC OFFSET $5 - 1 LIMIT 1) AS address_limit_at,
+         now() AS now`,
+      [usernameKey, address, windowSeconds, maxFailuresPerUser, maxFailuresPerAddress],
+    )) as Array<{ user_limit_at: Date | null; address_limit_at: Date | null; now: Date }>;
+    const limitedSince = [row.user_limit_at, row.address_limit_at]
+      .filter((at): at is Date => at !== null)
+      .map((at) => at.getTime());
+    if (limitedSince.length === 0) return 0;
+    const until = Math.max(...limitedSince) + windowSeconds * 1000;
+    return Math.max(1, Math.ceil((until - row.now.getTime()) / 1000));
+  }
+
+  async recordFailure(usernameKey: Buffer, address: string): Promise<void> {
+    await this.failures.insert({ usernameKey, address: address.slice(0, 64) });
+  }
+
+  async purgeExpired(): Promise<number> {
+    const cutoff = new Date(Date.now() - this.config.signin.windowSeconds * 1000);
+    const result = await this.failures.delete({ at: LessThan(cutoff) });
+    return result.affected ?? 0;
+  }
+}

@@ -1,0 +1,79 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { STATUS_CODES } from 'node:http';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+export interface ErrorBody {
+  statusCode: number;
+  error: string;
+  message: string;
+  requestId?: string;
+  [extra: string]: unknown;
+}
+
+/** Messages for fastify's own errors (body parsing, limits), phrased for the caller. */
+const FASTIFY_MESSAGES: Record<string, string> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'Request body is larger than the 100 kB limit',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'Unsupported Content-Type; send application/json',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'Body is empty but Content-Type is application/json; send a JSON object or no Content-Type',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'Content-Length does not match the body',
+};
+
+/**
+ * Turns anything thrown into `{statusCode, error, message}`. Client errors keep their message;
+ * anything unexpected is logged with the request id and answered 500 without internals.
+ */
+export function toErrorBody(exception: unknown, request: FastifyRequest, logger: Logger): ErrorBody {
+  if (exception instanceof HttpException) {
+    const status = exception.getStatus();
+    const response = exception.getResponse();
+    const body: ErrorBody = { statusCode: status, error: STATUS_CODES[status] ?? 'Error', message: exception.message };
+    if (typeof response === 'object' && response !== null) {
+      const { message, error, statusCode: _ignored, ...extra } = response as Record<string, unknown>;
+      if (Array.isArray(message)) body.message = message.join('; ');
+      else if (typeof message === 'string') body.message = message;
+      if (typeof error === 'string' && status < 500) body.error = error;
+      Object.assign(body, extra);
+    } else if (typeof response === 'string') {
+      body.message = response;
+    }
+    if (status >= 500) return internal(exception, request, logger, status, body.message);
+    return body;
+  }
+  const fastifyError = exception as { statusCode?: number; code?: string; message?: string };
+  if (typeof fastifyError?.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
+    const status = fastifyError.statusCode;
+    let message = (fastifyError.code && FASTIFY_MESSAGES[fastifyError.code]) ?? fastifyError.message ?? 'Bad request';
+    if (status === 400 && /JSON|Unexpected token|Expected/i.test(fastifyError.message ?? '')) {
+      message = `Malformed JSON body: ${fastifyError.message}`;
+    }
+    return { statusCode: status, error: STATUS_CODES[status] ?? 'Error', message };
+  }
+  return internal(exception, request, logger, 500);
+}
+
+function internal(exception: unknown, request: FastifyRequest, logger: Logger, status: number, message?: string): ErrorBody {
+  if (status === 500) {
+    logger.error({ requestId: request.id, method: request.method, path: request.routeOptions?.url, err: exception }, 'unexpected error');
+  }
+  return {
+    statusCode: status,
+    error: STATUS_CODES[status] ?? 'Error',
+    message: status === 500 ? `Unexpected error; quote request id ${request.id} to find it in the log` : (message ?? 'Service unavailable'),
+    requestId: request.id,
+  };
+}
+
+@Catch()
+export class AllExceptionsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HTTP');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const context = host.switchToHttp();
+    const request = context.getRequest<FastifyRequest>();
+    const reply = context.getResponse<FastifyReply>();
+    const body = toErrorBody(exception, request, this.logger);
+    const retryAfter = (exception as { retryAfterSeconds?: number })?.retryAfterSeconds;
+    if (retryAfter !== undefined) void reply.header('Retry-After', String(retryAfter));
+    void reply.status(body.statusCode).header('Cache-Control', 'no-store').send(body);
+  }
+}

@@ -1,0 +1,103 @@
+import type { LoggerService } from '@nestjs/common';
+import { pino, type Logger as PinoLogger } from 'pino';
+import type { LogLevel } from '../config/app-config.js';
+
+/** Query parameters whose values are never written to a log, whatever the route. */
+const SECRET_QUERY_KEY = /token|password|secret|key|session|signature/i;
+
+/** The path with secret-looking query values replaced, for logs. */
+export function redactUrl(url: string): string {
+  const q = url.indexOf('?');
+  if (q === -1) return url;
+  const params = url
+    .slice(q + 1)
+    .split('&')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      const key = eq === -1 ? pair : pair.slice(0, eq);
+      return eq !== -1 && SECRET_QUERY_KEY.test(decodeURIComponentSafe(key)) ? `${key}=[REDACTED]` : pair;
+    });
+  return `${url.slice(0, q)}?${params.join('&')}`;
+}
+
+function decodeURIComponentSafe(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
+/**
+ * The one structured logger. Headers that carry credentials and any field named like a secret are
+ * redacted at the source, so no later log call can leak them.
+ */
+export function createLogger(level: LogLevel): PinoLogger {
+  return pino({
+    level,
+    base: { service: 'apptoken-server' },
+    redact: {
+      paths: [
+        'req.headers.authorization',
+        'req.headers.cookie',
+        'res.headers["set-cookie"]',
+        'headers.authorization',
+        'headers.cookie',
+        '*.password',
+        '*.token',
+        '*.signingKey',
+      ],
+      censor: '[REDACTED]',
+    },
+    serializers: {
+      req: (req: { id?: string; method?: string; url?: string; ip?: string }) => ({
+        id: req.id,
+        method: req.method,
+        url: req.url === undefined ? undefined : redactUrl(req.url),
+        address: req.ip,
+      }),
+      res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
+    },
+  });
+}
+
+const NEST_STARTUP_CONTEXTS = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestFactory']);
+
+/** Routes Nest's own logging (module start-up, exceptions) into the same pino logger. */
+export class PinoNestLogger implements LoggerService {
+  constructor(private readonly logger: PinoLogger) {}
+
+  log(message: unknown, context?: string): void {
+    // Nest's start-up chatter (each module and route) is debug detail, not news.
+    this.write(context && NEST_STARTUP_CONTEXTS.has(context) ? 'debug' : 'info', message, context);
+  }
+  /** Nest calls error(message, stack?, context?); an object message is logged as fields. */
+  error(message: unknown, ...rest: unknown[]): void {
+    const context = rest.length > 0 ? (rest[rest.length - 1] as string | undefined) : undefined;
+    const detail = rest.length > 1 ? rest[0] : undefined;
+    if (message instanceof Error) {
+      this.logger.error({ context, err: message }, message.message);
+    } else if (typeof message === 'object' && message !== null) {
+      this.logger.error({ context, ...message }, typeof detail === 'string' ? detail : 'error');
+    } else {
+      this.logger.error({ context, stack: typeof detail === 'string' ? detail : undefined }, String(message));
+    }
+  }
+  warn(message: unknown, context?: string): void {
+    this.write('warn', message, context);
+  }
+  debug(message: unknown, context?: string): void {
+    this.write('debug', message, context);
+  }
+  verbose(message: unknown, context?: string): void {
+    this.write('trace', message, context);
+  }
+  fatal(message: unknown, context?: string): void {
+    this.write('fatal', message, context);
+  }
+
+  private write(level: 'info' | 'warn' | 'debug' | 'trace' | 'fatal', message: unknown, context?: string): void {
+    if (typeof message === 'object' && message !== null) this.logger[level]({ context, ...message });
+    else this.logger[level]({ context }, String(message));
+  }
+}

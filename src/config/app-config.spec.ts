@@ -1,0 +1,89 @@
+import { describe, expect, it } from '@jest/globals';
+import { ConfigError, loadConfig } from './app-config.js';
+
+const STRONG = 'k'.repeat(32);
+const URL = 'postgres://app:secret@db:5432/apptoken';
+
+function error(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (e) {
+    if (e instanceof ConfigError) return e;
+    throw e;
+  }
+  throw new Error('loadConfig accepted the environment');
+}
+
+describe('loadConfig', () => {
+  it('applies the contract defaults', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      port: 5000,
+      databaseUrl: undefined,
+      dataDir: './data',
+      jwt: { signingKey: undefined, previousSigningKeys: [], allowWeakSigningKey: false, issuer: 'IronmanSoftware', audience: 'PowerShellUniversal' },
+      enhancedAppTokenSecurity: true,
+      appTokenDefaultLifetimeDays: 365,
+      appTokenMaxLifetimeDays: undefined,
+      sessionTimeoutMinutes: 25,
+      adminUsername: 'admin',
+      adminPassword: undefined,
+      cookieSecure: 'auto',
+    });
+  });
+
+  it('refuses a signing key under 32 bytes, naming the variable', () => {
+    const e = error({ JWT_SIGNING_KEY: 'short' });
+    expect(e.variable).toBe('JWT_SIGNING_KEY');
+    expect(e.message).toMatch(/5 bytes; at least 32/);
+  });
+
+  it('counts key length in UTF-8 bytes', () => {
+    // 11 three-byte characters: 33 bytes although 11 characters.
+    expect(loadConfig({ JWT_SIGNING_KEY: '€'.repeat(11) }).jwt.signingKey).toBe('€'.repeat(11));
+  });
+
+  it('accepts a weak key only with JWT_ALLOW_WEAK_SIGNING_KEY=true', () => {
+    expect(loadConfig({ JWT_SIGNING_KEY: 'short', JWT_ALLOW_WEAK_SIGNING_KEY: 'true' }).jwt.signingKey).toBe('short');
+    expect(error({ JWT_PREVIOUS_SIGNING_KEYS: `${STRONG},weak`, JWT_SIGNING_KEY: STRONG }).variable).toBe('JWT_PREVIOUS_SIGNING_KEYS');
+  });
+
+  it('requires a signing key when DATABASE_URL is set', () => {
+    expect(error({ DATABASE_URL: URL }).variable).toBe('JWT_SIGNING_KEY');
+    expect(loadConfig({ DATABASE_URL: URL, JWT_SIGNING_KEY: STRONG }).databaseUrl).toBe(URL);
+  });
+
+  it.each([['not a url'], ['mysql://db/x'], ['postgres://']])('refuses the malformed DATABASE_URL %s', (value) => {
+    expect(error({ DATABASE_URL: value, JWT_SIGNING_KEY: STRONG }).variable).toBe('DATABASE_URL');
+  });
+
+  it.each([
+    ['APP_TOKEN_DEFAULT_LIFETIME_DAYS', 'a year'],
+    ['APP_TOKEN_MAX_LIFETIME_DAYS', '-3'],
+    ['SESSION_TIMEOUT_MINUTES', '2.5'],
+    ['PORT', '70000'],
+    ['ENHANCED_APP_TOKEN_SECURITY', 'maybe'],
+    ['COOKIE_SECURE', 'sometimes'],
+    ['TRUST_PROXY', 'everyone'],
+  ])('refuses %s=%s', (variable, value) => {
+    expect(error({ [variable]: value }).variable).toBe(variable);
+  });
+
+  it('reads previous keys, booleans and the cookie mode', () => {
+    const config = loadConfig({
+      JWT_SIGNING_KEY: STRONG,
+      JWT_PREVIOUS_SIGNING_KEYS: `${'a'.repeat(32)},${'b'.repeat(40)}`,
+      ENHANCED_APP_TOKEN_SECURITY: 'false',
+      COOKIE_SECURE: 'true',
+      TRUST_PROXY: '10.0.0.0/8,127.0.0.1',
+    });
+    expect(config.jwt.previousSigningKeys).toEqual(['a'.repeat(32), 'b'.repeat(40)]);
+    expect(config.enhancedAppTokenSecurity).toBe(false);
+    expect(config.cookieSecure).toBe('always');
+    expect(config.trustProxy).toBe('10.0.0.0/8,127.0.0.1');
+  });
+
+  it('refuses an admin password outside 8 to 1,024 characters', () => {
+    expect(error({ ADMIN_PASSWORD: 'short' }).variable).toBe('ADMIN_PASSWORD');
+  });
+});

@@ -1,0 +1,8 @@
+import { AuditEventEntity } from '../audit/audit-event.entity.js';
+import { SessionEntity } from '../auth/session.entity.js';
+import { SigninFailureEntity } from '../auth/signin-failure.entity.js';
+import { IdentityEntity } from '../identity/identity.entity.js';
+import { RoleEntity } from '../role/role.entity.js';
+
+/** Explicit lists: globs behave differently under tsc output and jest. */
+export const ENTITIES = [RoleEntity, IdentityEntity, SessionEntity, SigninFailureEntity, AuditEventEntity];

@@ -1,0 +1,72 @@
+import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Put, Query, Res } from '@nestjs/common';
+import { ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { Authenticated } from '../auth/decorators/access.decorator.js';
+import { Auth, ClientAddress, type Principal } from '../auth/principal.js';
+import { IdParam } from '../common/id.pipe.js';
+import { setTotalCount } from '../common/pagination.js';
+import { BuiltinRole } from '../role/builtin-roles.js';
+import { CreateIdentityDto, IdentityDto, ListIdentitiesQueryDto, MyIdentityDto, UpdateIdentityDto } from './dto/identity.dto.js';
+import { IdentityService } from './identity.service.js';
+
+@ApiTags('identity')
+@Controller('api/v1/identity')
+export class IdentityController {
+  constructor(private readonly identities: IdentityService) {}
+
+  @Get()
+  @ApiOkResponse({ type: [IdentityDto], headers: { 'X-Total-Count': { description: 'Identities matching, all pages', schema: { type: 'integer' } } } })
+  @Authenticated({ summary: 'List identities (paged)' })
+  async list(@Query() query: ListIdentitiesQueryDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<IdentityDto[]> {
+    const [page, total] = await this.identities.list(query);
+    setTotalCount(reply, total);
+    return page;
+  }
+
+  @Get('my')
+  @Authenticated({ summary: 'The caller\'s identity and effective roles' })
+  async my(@Auth() principal: Principal): Promise<MyIdentityDto> {
+    const identity = await this.identities.get(principal.identityId);
+    // Effective roles: for a token, only its roles the identity still holds.
+    const roles = identity.roles.filter((role) => principal.roles.includes(role));
+    return {
+      ...identity,
+      roles,
+      role: roles.join(', '),
+      authenticatedBy: principal.via,
+      tokenId: principal.tokenId ?? null,
+    };
+  }
+
+  @Get(':id')
+  @Authenticated({ summary: 'Get an identity' })
+  get(@IdParam() id: number): Promise<IdentityDto> {
+    return this.identities.get(id);
+  }
+
+  @Post()
+  @Authenticated({ roles: [BuiltinRole.Administrator], summary: 'Create an identity' })
+  create(@Auth() actor: Principal, @Body() dto: CreateIdentityDto, @ClientAddress() address: string): Promise<IdentityDto> {
+    return this.identities.create(actor, dto, address);
+  }
+
+  @Put(':id')
+  @Authenticated({ roles: [BuiltinRole.Administrator], summary: 'Update an identity (fields given are changed)' })
+  update(@Auth() actor: Principal, @IdParam() id: number, @Body() dto: UpdateIdentityDto, @ClientAddress() address: string): Promise<IdentityDto> {
+    return this.identities.update(actor, id, dto, address);
+  }
+
+  @Patch(':id')
+  @Authenticated({ roles: [BuiltinRole.Administrator], summary: 'Update an identity (same as PUT)' })
+  patch(@Auth() actor: Principal, @IdParam() id: number, @Body() dto: UpdateIdentityDto, @ClientAddress() address: string): Promise<IdentityDto> {
+    return this.identities.update(actor, id, dto, address);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiNoContentResponse({ description: 'Deleted, with its sessions and tokens' })
+  @Authenticated({ roles: [BuiltinRole.Administrator], summary: 'Delete an identity' })
+  async delete(@Auth() actor: Principal, @IdParam() id: number, @ClientAddress() address: string): Promise<void> {
+    await this.identities.delete(actor, id, address);
+  }
+}

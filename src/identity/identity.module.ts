@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { SessionModule } from '../auth/session.module.js';
+import { RoleModule } from '../role/role.module.js';
+import { AdminBootstrapService } from './admin-bootstrap.service.js';
+import { IdentityController } from './identity.controller.js';
+import { IdentityEntity } from './identity.entity.js';
+import { IdentityRepository } from './identity.repository.js';
+import { IdentityService } from './identity.service.js';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([IdentityEntity]), RoleModule, SessionModule],
+  controllers: [IdentityController],
+  providers: [IdentityRepository, IdentityService, AdminBootstrapService],
+  exports: [IdentityRepository, IdentityService, AdminBootstrapService],
+})
+export class IdentityModule {}

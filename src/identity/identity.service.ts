@@ -1,0 +1,149 @@
+import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import { AuditAction, AuditService } from '../audit/audit.service.js';
+import { PasswordService } from '../auth/password.service.js';
+import type { Principal } from '../auth/principal.js';
+import { SessionService } from '../auth/session.service.js';
+import { isUniqueViolation } from '../common/database-errors.js';
+import { pageWindow } from '../common/pagination.js';
+import { RoleService } from '../role/role.service.js';
+import type { CreateIdentityDto, IdentityDto, ListIdentitiesQueryDto, UpdateIdentityDto } from './dto/identity.dto.js';
+import { identityNameKey } from './identity-name.js';
+import { IdentityEntity } from './identity.entity.js';
+import { toIdentityDto } from './identity.mapper.js';
+import { IdentityRepository } from './identity.repository.js';
+
+/** Serialises changes that could remove the last enabled Administrator. */
+const ADMIN_GUARD_LOCK = 5_000_421_338;
+
+function requestedRoles(dto: { roles?: string[]; role?: string[] }): string[] | undefined {
+  if (dto.roles !== undefined && dto.role !== undefined) {
+    throw new BadRequestException('give the roles as either "roles" or "role", not both');
+  }
+  return dto.roles ?? dto.role;
+}
+
+@Injectable()
+export class IdentityService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly identities: IdentityRepository,
+    private readonly roles: RoleService,
+    private readonly passwords: PasswordService,
+    private readonly sessions: SessionService,
+    private readonly audit: AuditService,
+  ) {}
+
+  async list(query: ListIdentitiesQueryDto): Promise<[IdentityDto[], number]> {
+    const { skip, take } = pageWindow(query);
+    const [identities, total] = await this.identities.list(skip, take, query.search);
+    return [identities.map(toIdentityDto), total];
+  }
+
+  async get(id: number): Promise<IdentityDto> {
+    return toIdentityDto(await this.getEntity(id));
+  }
+
+  async create(actor: Principal, dto: CreateIdentityDto, address: string): Promise<IdentityDto> {
+    const source = dto.source ?? 'local';
+    if (source === 'local' && dto.password === undefined) {
+      throw new BadRequestException('password is required for a local identity (use source "service" for one without)');
+    }
+    if (source === 'service' && dto.password !== undefined) {
+      throw new BadRequestException('a service identity has no password; it uses app tokens');
+    }
+    const roleNames = requestedRoles(dto) ?? [];
+    const passwordHash = dto.password === undefined ? null : await this.passwords.hash(dto.password);
+    const identity = await this.dataSource
+      .transaction(async (manager) => {
+        const created = await manager.save(
+          manager.create(IdentityEntity, {
+            name: dto.name,
+            nameKey: identityNameKey(dto.name),
+            source,
+            passwordHash,
+            disabled: dto.disabled ?? false,
+            roles: await this.roles.resolve(roleNames, manager),
+          }),
+        );
+        await this.audit.record(
+          { action: AuditAction.IdentityCreated, actor, targetIdentity: created, address, detail: { roles: created.roles.map((r) => r.name), source } },
+          manager,
+        );
+        return created;
+      })
+      .catch((error: unknown) => {
+        if (isUniqueViolation(error)) throw new ConflictException(`an identity named "${dto.name}" already exists (names are case-insensitive)`);
+        throw error;
+      });
+    return toIdentityDto(identity);
+  }
+
+  async update(actor: Principal, id: number, dto: UpdateIdentityDto, address: string): Promise<IdentityDto> {
+    const roleNames = requestedRoles(dto);
+    const passwordHash = dto.password === undefined ? undefined : await this.passwords.hash(dto.password);
+    const identity = await this.dataSource
+      .transaction(async (manager) => {
+        await manager.query('SELECT pg_advisory_xact_lock($1)', [ADMIN_GUARD_LOCK]);
+        const identity = await this.getEntity(id, manager);
+        const changed: string[] = [];
+        if (dto.name !== undefined && dto.name !== identity.name) {
+          identity.name = dto.name;
+          identity.nameKey = identityNameKey(dto.name);
+          changed.push('name');
+        }
+        if (passwordHash !== undefined) {
+          if (identity.source !== 'local') throw new BadRequestException(`a ${identity.source} identity has no password`);
+          identity.passwordHash = passwordHash;
+          changed.push('password');
+        }
+        if (roleNames !== undefined) {
+          identity.roles = await this.roles.resolve(roleNames, manager);
+          changed.push('roles');
+        }
+        if (dto.disabled !== undefined && dto.disabled !== identity.disabled) {
+          identity.disabled = dto.disabled;
+          changed.push(dto.disabled ? 'disabled' : 'enabled');
+        }
+        await manager.save(identity);
+        await this.assertAdministratorRemains(manager, 'that change would leave no enabled Administrator');
+        if (identity.disabled || passwordHash !== undefined) {
+          // A disabled identity, or one whose password changed, keeps no session (but the admin's own current one).
+          await this.sessions.deleteForIdentity(identity.id, manager, actor.identityId === identity.id ? actor.sessionId : undefined);
+        }
+        await this.audit.record(
+          { action: AuditAction.IdentityUpdated, actor, targetIdentity: identity, address, detail: { changed, roles: identity.roles.map((r) => r.name) } },
+          manager,
+        );
+        return identity;
+      })
+      .catch((error: unknown) => {
+        if (isUniqueViolation(error)) throw new ConflictException(`an identity named "${dto.name}" already exists (names are case-insensitive)`);
+        throw error;
+      });
+    return toIdentityDto(identity);
+  }
+
+  async delete(actor: Principal, id: number, address: string): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      await manager.query('SELECT pg_advisory_xact_lock($1)', [ADMIN_GUARD_LOCK]);
+      const identity = await this.getEntity(id, manager);
+      await manager.delete(IdentityEntity, { id });
+      await this.assertAdministratorRemains(manager, 'it is the last enabled Administrator');
+      await this.audit.record({ action: AuditAction.IdentityDeleted, actor, targetIdentity: identity, address }, manager);
+    });
+  }
+
+  private async assertAdministratorRemains(manager: EntityManager, reason: string): Promise<void> {
+    if ((await this.identities.countEnabledAdministrators(manager)) === 0) {
+      throw new ConflictException(`refused: ${reason}`);
+    }
+  }
+
+  private async getEntity(id: number, manager?: EntityManager): Promise<IdentityEntity> {
+    const identity = await this.identities.getById(id, manager);
+    if (!identity) throw new NotFoundException(`identity ${id} not found`);
+    return identity;
+  }
+}

@@ -1,0 +1,69 @@
+import 'reflect-metadata';
+import { performance } from 'node:perf_hooks';
+import { createApp } from './app.factory.js';
+import { createLogger } from './common/logging.js';
+import { ConfigError, loadConfig, MIN_SIGNING_KEY_BYTES } from './config/app-config.js';
+import { AdminBootstrapService } from './identity/admin-bootstrap.service.js';
+import { prepareRuntime } from './runtime.js';
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`Configuration error: ${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logLevel);
+  const runtime = await prepareRuntime(config);
+  if (Buffer.byteLength(runtime.config.jwt.signingKey, 'utf8') < MIN_SIGNING_KEY_BYTES) {
+    logger.warn(
+      `JWT_SIGNING_KEY is under ${MIN_SIGNING_KEY_BYTES} bytes and JWT_ALLOW_WEAK_SIGNING_KEY=true: tokens can be forged by ` +
+        'anyone who guesses the key. Use this only to interoperate with a PSU instance, and move to a long random key.',
+    );
+  }
+  const app = await createApp({ config: runtime.config, databaseUrl: runtime.databaseUrl, poolSize: runtime.poolSize, logger });
+  let closing = false;
+  const shutdown = async (signal: string): Promise<void> => {
+    if (closing) return;
+    closing = true;
+    logger.info(`${signal} received, shutting down`);
+    await app.close();
+    // After the app, whose pool still uses it while closing.
+    await runtime.embedded?.stop();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  await app.listen({ port: config.port, host: config.host });
+
+  const address = app.getHttpAdapter().getInstance().server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const base = `http://${config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host}:${port}`;
+  const admin = app.get(AdminBootstrapService).created;
+  const lines = [
+    '',
+    `AppToken Server is listening on ${base}`,
+    `  Swagger UI:  ${base}/swagger`,
+    `  Database:    ${runtime.embedded ? `embedded PostgreSQL in ${config.dataDir}` : 'PostgreSQL (DATABASE_URL)'}`,
+  ];
+  if (admin) {
+    lines.push(`  Administrator: ${admin.name}`);
+    if (admin.generatedPassword) {
+      // Shown once, on the console only (not in the structured log); it is never shown again.
+      lines.push(`  Password:      ${admin.generatedPassword}   (generated now; it will not be shown again)`);
+    }
+  }
+  if (runtime.generatedSigningKey) lines.push(`  Signing key:   generated into ${config.dataDir}/signing-key`);
+  lines.push(`  Started in ${Math.round(performance.now() - started)} ms`, '');
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`AppToken Server failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,53 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { ROLE_NAME_PATTERN } from '../role-name.js';
+
+const ROLE_NAME_MESSAGE = 'name must be 1 to 64 letters, digits, spaces or ._- and start with a letter or digit (no commas)';
+const nfkcTrim = () => Transform(({ value }) => (typeof value === 'string' ? value.normalize('NFKC').trim() : value));
+
+export class RoleDto {
+  @ApiProperty({ example: 4 })
+  id: number;
+
+  @ApiProperty({ example: 'Payroll' })
+  name: string;
+
+  @ApiProperty({ example: 'Calls the payroll API' })
+  description: string;
+
+  @ApiProperty({ description: 'Administrator, Operator and Reader are built in and cannot be changed', example: false })
+  builtin: boolean;
+
+  @ApiProperty({ example: '2026-11-28T17:24:25.000Z' })
+  created: string;
+}
+
+export class CreateRoleDto {
+  @ApiProperty({ example: 'Payroll', maxLength: 64 })
+  @nfkcTrim()
+  @IsString()
+  @Matches(ROLE_NAME_PATTERN, { message: ROLE_NAME_MESSAGE })
+  name: string;
+
+  @ApiPropertyOptional({ example: 'Calls the payroll API', maxLength: 1024 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(1024)
+  description?: string;
+}
+
+export class UpdateRoleDto {
+  @ApiPropertyOptional({ description: 'New name (rename)', example: 'Payroll Admins' })
+  @IsOptional()
+  @nfkcTrim()
+  @IsString()
+  @Matches(ROLE_NAME_PATTERN, { message: ROLE_NAME_MESSAGE })
+  name?: string;
+
+  @ApiPropertyOptional({ example: 'Calls and configures the payroll API' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(1024)
+  description?: string;
+}

@@ -1,0 +1,51 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put } from '@nestjs/common';
+import { ApiNoContentResponse, ApiTags } from '@nestjs/swagger';
+import { Authenticated } from '../auth/decorators/access.decorator.js';
+import { Auth, ClientAddress, type Principal } from '../auth/principal.js';
+import { BuiltinRole } from './builtin-roles.js';
+import { CreateRoleDto, RoleDto, UpdateRoleDto } from './dto/role.dto.js';
+import { RoleService } from './role.service.js';
+
+@ApiTags('role')
+@Controller('api/v1/role')
+export class RoleController {
+  constructor(private readonly roles: RoleService) {}
+
+  @Get()
+  @Authenticated({ summary: 'List roles, built-in first' })
+  list(): Promise<RoleDto[]> {
+    return this.roles.list();
+  }
+
+  @Get(':name')
+  @Authenticated({ summary: 'Get a role by name' })
+  get(@Param('name') name: string): Promise<RoleDto> {
+    return this.roles.get(name);
+  }
+
+  @Post()
+  @Authenticated({ roles: [BuiltinRole.Administrator], summary: 'Create a custom role' })
+  create(@Auth() actor: Principal, @Body() dto: CreateRoleDto, @ClientAddress() address: string): Promise<RoleDto> {
+    return this.roles.create(actor, dto, address);
+  }
+
+  @Put(':name')
+  @Authenticated({ roles: [BuiltinRole.Administrator], summary: 'Rename or describe a custom role' })
+  update(@Auth() actor: Principal, @Param('name') name: string, @Body() dto: UpdateRoleDto, @ClientAddress() address: string): Promise<RoleDto> {
+    return this.roles.update(actor, name, dto, address);
+  }
+
+  @Patch(':name')
+  @Authenticated({ roles: [BuiltinRole.Administrator], summary: 'Rename or describe a custom role (same as PUT)' })
+  patch(@Auth() actor: Principal, @Param('name') name: string, @Body() dto: UpdateRoleDto, @ClientAddress() address: string): Promise<RoleDto> {
+    return this.roles.update(actor, name, dto, address);
+  }
+
+  @Delete(':name')
+  @HttpCode(204)
+  @ApiNoContentResponse({ description: 'Deleted; identities and tokens lose the role at once' })
+  @Authenticated({ roles: [BuiltinRole.Administrator], summary: 'Delete a custom role' })
+  async delete(@Auth() actor: Principal, @Param('name') name: string, @ClientAddress() address: string): Promise<void> {
+    await this.roles.delete(actor, name, address);
+  }
+}

@@ -1,0 +1,103 @@
+import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { In, type EntityManager, type Repository } from 'typeorm';
+import { AuditAction, AuditService } from '../audit/audit.service.js';
+import type { Principal } from '../auth/principal.js';
+import { isUniqueViolation } from '../common/database-errors.js';
+import { sortRoleNames } from '../identity/identity.mapper.js';
+import type { CreateRoleDto, RoleDto, UpdateRoleDto } from './dto/role.dto.js';
+import { roleNameKey } from './role-name.js';
+import { RoleEntity } from './role.entity.js';
+
+export function toRoleDto(role: RoleEntity): RoleDto {
+  return { id: role.id, name: role.name, description: role.description, builtin: role.builtin, created: role.createdAt.toISOString() };
+}
+
+@Injectable()
+export class RoleService {
+  constructor(
+    @InjectRepository(RoleEntity) private readonly roles: Repository<RoleEntity>,
+    private readonly audit: AuditService,
+  ) {}
+
+  async list(): Promise<RoleDto[]> {
+    const roles = await this.roles.find();
+    const order = sortRoleNames(roles.map((role) => role.name));
+    return roles.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name)).map(toRoleDto);
+  }
+
+  async get(name: string): Promise<RoleDto> {
+    return toRoleDto(await this.getEntity(name));
+  }
+
+  /** The roles named, by their folded names; 400 naming the first unknown one. */
+  async resolve(names: readonly string[], manager?: EntityManager): Promise<RoleEntity[]> {
+    const keys = [...new Set(names.map(roleNameKey))];
+    if (keys.length === 0) return [];
+    const repository = manager ? manager.getRepository(RoleEntity) : this.roles;
+    const found = await repository.find({ where: { nameKey: In(keys) } });
+    const byKey = new Map(found.map((role) => [role.nameKey, role]));
+    for (const name of names) {
+      if (!byKey.has(roleNameKey(name))) throw new BadRequestException(`unknown role "${name.slice(0, 64)}"`);
+    }
+    return keys.map((key) => byKey.get(key)!);
+  }
+
+  async create(actor: Principal, dto: CreateRoleDto, address: string): Promise<RoleDto> {
+    const nameKey = roleNameKey(dto.name);
+    await this.assertNameFree(dto.name, nameKey);
+    try {
+      const role = await this.roles.save(this.roles.create({ name: dto.name, nameKey, description: dto.description ?? '', builtin: false }));
+      await this.audit.record({ action: AuditAction.RoleCreated, actor, address, detail: { role: role.name } });
+      return toRoleDto(role);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new ConflictException(`a role named like "${dto.name}" already exists`);
+      throw error;
+    }
+  }
+
+  async update(actor: Principal, name: string, dto: UpdateRoleDto, address: string): Promise<RoleDto> {
+    const role = await this.getEntity(name);
+    if (role.builtin) throw new ConflictException(`${role.name} is a built-in role and cannot be changed`);
+    const previousName = role.name;
+    if (dto.name !== undefined && dto.name !== role.name) {
+      const nameKey = roleNameKey(dto.name);
+      if (nameKey !== role.nameKey) await this.assertNameFree(dto.name, nameKey);
+      role.name = dto.name;
+      role.nameKey = nameKey;
+    }
+    if (dto.description !== undefined) role.description = dto.description;
+    try {
+      await this.roles.save(role);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new ConflictException(`a role named like "${dto.name}" already exists`);
+      throw error;
+    }
+    await this.audit.record({ action: AuditAction.RoleUpdated, actor, address, detail: { role: role.name, previousName } });
+    return toRoleDto(role);
+  }
+
+  async delete(actor: Principal, name: string, address: string): Promise<void> {
+    const role = await this.getEntity(name);
+    if (role.builtin) throw new ConflictException(`${role.name} is a built-in role and cannot be deleted`);
+    await this.roles.delete({ id: role.id });
+    await this.audit.record({ action: AuditAction.RoleDeleted, actor, address, detail: { role: role.name } });
+  }
+
+  private async getEntity(name: string): Promise<RoleEntity> {
+    const role = await this.roles.findOne({ where: { nameKey: roleNameKey(name) } });
+    if (!role) throw new NotFoundException(`role "${name.slice(0, 64)}" not found`);
+    return role;
+  }
+
+  private async assertNameFree(name: string, nameKey: string): Promise<void> {
+    const existing = await this.roles.findOne({ where: { nameKey } });
+    if (existing) {
+      throw new ConflictException(
+        existing.builtin
+          ? `"${name}" imitates the built-in role ${existing.name}`
+          : `"${name}" is the same name as the existing role ${existing.name} (names are compared ignoring case and look-alike characters)`,
+      );
+    }
+  }
+}

@@ -1,0 +1,27 @@
+import type { INestApplication } from '@nestjs/common';
+import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import { SESSION_COOKIE } from './auth/session-cookie.js';
+
+export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
+  const config = new DocumentBuilder()
+    .setTitle('AppToken Server')
+    .setDescription(
+      'App tokens compatible with PowerShell Universal: sign in, grant, revoke and enforce roles. ' +
+        'Authenticate with the session cookie from POST /api/v1/signin, or with `Authorization: Bearer <app token>`.',
+    )
+    .setVersion('1')
+    .addCookieAuth(SESSION_COOKIE, { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE, description: 'Set by POST /api/v1/signin' }, 'cookie')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An app token' }, 'bearer')
+    .build();
+  return SwaggerModule.createDocument(app, config);
+}
+
+/** Swagger UI at /swagger, the document at /swagger/json. */
+export function setupSwagger(app: INestApplication): void {
+  SwaggerModule.setup('swagger', app, () => buildOpenApiDocument(app), {
+    jsonDocumentUrl: 'swagger/json',
+    yamlDocumentUrl: 'swagger/yaml',
+    customSiteTitle: 'AppToken Server API',
+    swaggerOptions: { persistAuthorization: false, withCredentials: true },
+  });
+}
