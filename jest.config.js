@@ -21,7 +21,7 @@ const common = {
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': swc, '^.+\\.js$': swc },
   // CommonJS dependencies that require() ESM-only packages need those packages compiled for jest.
-  transformIgnorePatterns: ['/node_modules/(?!(content-disposition|cookie|file-type|strtok3|token-types|@tokenizer|uint8array-extras)/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(content-disposition|cookie|file-type|strtok3|token-types|@tokenizer|uint8array-extras|@apidevtools/json-schema-ref-parser)/)'],
 };
 
 export default {

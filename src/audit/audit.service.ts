@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { EntityManager, Repository } from 'typeorm';
 import type { Principal } from '../auth/principal.js';
+import { pageWindow } from '../common/pagination.js';
+import type { AuditEventDto, ListAuditQueryDto } from './dto/audit.dto.js';
 import { AuditEventEntity } from './audit-event.entity.js';
 
 export const AuditAction = {
@@ -32,6 +34,20 @@ export interface AuditRecord {
 export class AuditService {
   constructor(@InjectRepository(AuditEventEntity) private readonly events: Repository<AuditEventEntity>) {}
 
+  async list(query: ListAuditQueryDto): Promise<[AuditEventDto[], number]> {
+    const { skip, take } = pageWindow(query);
+    const builder = this.events.createQueryBuilder('e').orderBy('e.id', 'DESC').skip(skip).take(take);
+    if (query.action) {
+      if (query.action.endsWith('.')) builder.andWhere('e.action LIKE :prefix', { prefix: `${query.action}%` });
+      else builder.andWhere('e.action = :action', { action: query.action });
+    }
+    if (query.identity !== undefined) builder.andWhere('e.target_identity_id = :identity', { identity: query.identity });
+    if (query.token !== undefined) builder.andWhere('e.target_token_id = :token', { token: query.token });
+    if (query.since !== undefined) builder.andWhere('e.at >= :since', { since: query.since });
+    const [events, total] = await builder.getManyAndCount();
+    return [events.map(toAuditEventDto), total];
+  }
+
   /** Writes one record; pass the transaction's manager to commit it together with the change it describes. */
   async record(record: AuditRecord, manager?: EntityManager): Promise<void> {
     const repository = manager ? manager.getRepository(AuditEventEntity) : this.events;
@@ -47,4 +63,18 @@ export class AuditService {
       detail: (record.detail ?? null) as never,
     });
   }
+}
+
+export function toAuditEventDto(event: AuditEventEntity): AuditEventDto {
+  return {
+    id: Number(event.id),
+    at: event.at.toISOString(),
+    action: event.action,
+    actor: event.actorIdentityId === null && event.actorName === null ? null : { id: event.actorIdentityId, name: event.actorName },
+    targetIdentity:
+      event.targetIdentityId === null && event.targetIdentityName === null ? null : { id: event.targetIdentityId, name: event.targetIdentityName },
+    targetTokenId: event.targetTokenId,
+    address: event.address,
+    detail: event.detail,
+  };
 }

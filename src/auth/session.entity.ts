@@ -1,4 +1,4 @@
-import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn, type Relation } from 'typeorm';
+import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn, type Relation } from 'typeorm';
 import { IdentityEntity } from '../identity/identity.entity.js';
 
 /** A sign-in session. The cookie carries a random secret; only its SHA-256 is stored. */
@@ -19,7 +19,8 @@ export class SessionEntity {
   @JoinColumn({ name: 'identity_id' })
   identity: Relation<IdentityEntity>;
 
-  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  /** Set by the service together with `expiresAt`, so the absolute limit is exact. */
+  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt: Date;
 
   /** Sliding idle timeout is measured from here; refreshed at most once a minute. */

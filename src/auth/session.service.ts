@@ -38,6 +38,7 @@ export class SessionService {
         id: randomUUID(),
         secretHash: sha256(secret),
         identityId,
+        createdAt: now,
         lastSeenAt: now,
         expiresAt: new Date(now.getTime() + this.absoluteMs),
         address: address.slice(0, 64),

@@ -18,6 +18,23 @@ const FASTIFY_MESSAGES: Record<string, string> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'Content-Length does not match the body',
 };
 
+/** Connection-level failures of PostgreSQL (or the path to it): the service is unavailable, not broken. */
+const DATABASE_UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', '57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08004', '08006']);
+const DATABASE_UNAVAILABLE_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Query read timeout|does not allow connections|not currently accepting connections|Client has encountered a connection error|Connection is not established/i;
+
+export function isDatabaseUnavailable(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; current && depth < 4; depth++) {
+    const candidate = current as { code?: unknown; message?: unknown; severity?: unknown; driverError?: unknown; cause?: unknown };
+    // FATAL ends the connection itself (refused at start-up, database closed, server shutting down).
+    if (candidate.severity === 'FATAL' || candidate.severity === 'PANIC') return true;
+    if (typeof candidate.code === 'string' && DATABASE_UNAVAILABLE_CODES.has(candidate.code)) return true;
+    if (typeof candidate.message === 'string' && DATABASE_UNAVAILABLE_MESSAGES.test(candidate.message)) return true;
+    current = candidate.driverError ?? candidate.cause;
+  }
+  return false;
+}
+
 /**
  * Turns anything thrown into `{statusCode, error, message}`. Client errors keep their message;
  * anything unexpected is logged with the request id and answered 500 without internals.
@@ -31,13 +48,18 @@ export function toErrorBody(exception: unknown, request: FastifyRequest, logger:
       const { message, error, statusCode: _ignored, ...extra } = response as Record<string, unknown>;
       if (Array.isArray(message)) body.message = message.join('; ');
       else if (typeof message === 'string') body.message = message;
-      if (typeof error === 'string' && status < 500) body.error = error;
+      if (typeof error === 'string') body.error = error;
       Object.assign(body, extra);
     } else if (typeof response === 'string') {
       body.message = response;
     }
-    if (status >= 500) return internal(exception, request, logger, status, body.message);
+    if (status === 500) return internal(exception, request, logger, status);
+    if (status > 500) body.requestId = request.id;
     return body;
+  }
+  if (isDatabaseUnavailable(exception)) {
+    logger.warn({ requestId: request.id, err: exception }, 'database unavailable');
+    return { statusCode: 503, error: 'Service Unavailable', message: 'The database is unavailable; retry shortly', requestId: request.id };
   }
   const fastifyError = exception as { statusCode?: number; code?: string; message?: string };
   if (typeof fastifyError?.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
@@ -51,14 +73,12 @@ export function toErrorBody(exception: unknown, request: FastifyRequest, logger:
   return internal(exception, request, logger, 500);
 }
 
-function internal(exception: unknown, request: FastifyRequest, logger: Logger, status: number, message?: string): ErrorBody {
-  if (status === 500) {
-    logger.error({ requestId: request.id, method: request.method, path: request.routeOptions?.url, err: exception }, 'unexpected error');
-  }
+function internal(exception: unknown, request: FastifyRequest, logger: Logger, status: number): ErrorBody {
+  logger.error({ requestId: request.id, method: request.method, path: request.routeOptions?.url, err: exception }, 'unexpected error');
   return {
     statusCode: status,
     error: STATUS_CODES[status] ?? 'Error',
-    message: status === 500 ? `Unexpected error; quote request id ${request.id} to find it in the log` : (message ?? 'Service unavailable'),
+    message: `Unexpected error; quote request id ${request.id} to find it in the log`,
     requestId: request.id,
   };
 }
@@ -72,7 +92,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const request = context.getRequest<FastifyRequest>();
     const reply = context.getResponse<FastifyReply>();
     const body = toErrorBody(exception, request, this.logger);
-    const retryAfter = (exception as { retryAfterSeconds?: number })?.retryAfterSeconds;
+    const retryAfter = body.statusCode === 503 ? ((exception as { retryAfterSeconds?: number })?.retryAfterSeconds ?? 5) : (exception as { retryAfterSeconds?: number })?.retryAfterSeconds;
     if (retryAfter !== undefined) void reply.header('Retry-After', String(retryAfter));
     void reply.status(body.statusCode).header('Cache-Control', 'no-store').send(body);
   }

@@ -1,5 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
-import { pino, type Logger as PinoLogger } from 'pino';
+import { pino, type DestinationStream, type Logger as PinoLogger } from 'pino';
 import type { LogLevel } from '../config/app-config.js';
 
 /** Query parameters whose values are never written to a log, whatever the route. */
@@ -32,8 +32,8 @@ function decodeURIComponentSafe(value: string): string {
  * The one structured logger. Headers that carry credentials and any field named like a secret are
  * redacted at the source, so no later log call can leak them.
  */
-export function createLogger(level: LogLevel): PinoLogger {
-  return pino({
+export function createLogger(level: LogLevel, destination?: DestinationStream): PinoLogger {
+  const options: pino.LoggerOptions = {
     level,
     base: { service: 'apptoken-server' },
     redact: {
@@ -58,7 +58,8 @@ export function createLogger(level: LogLevel): PinoLogger {
       }),
       res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 const NEST_STARTUP_CONTEXTS = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestFactory']);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { ConfigError, loadConfig } from './app-config.js';
+import { CONFIG_VARIABLES, ConfigError, loadConfig } from './app-config.js';
 
 const STRONG = 'k'.repeat(32);
 const URL = 'postgres://app:secret@db:5432/apptoken';
@@ -85,5 +85,20 @@ describe('loadConfig', () => {
 
   it('refuses an admin password outside 8 to 1,024 characters', () => {
     expect(error({ ADMIN_PASSWORD: 'short' }).variable).toBe('ADMIN_PASSWORD');
+  });
+});
+
+describe('CONFIG_VARIABLES', () => {
+  it('names exactly the variables loadConfig reads', () => {
+    const read = new Set<string>();
+    const env = new Proxy({} as Record<string, string | undefined>, {
+      get: (_target, name) => {
+        if (typeof name === 'string') read.add(name);
+        return undefined;
+      },
+    });
+    loadConfig(env);
+    // JWT_PREVIOUS_SIGNING_KEYS etc. are read on every path; DATABASE_URL-only checks are too.
+    expect([...read].sort()).toEqual([...CONFIG_VARIABLES].sort());
   });
 });

@@ -38,6 +38,33 @@ export interface AppConfig {
   logLevel: LogLevel;
 }
 
+/** Every environment variable the service reads; `.env.example` lists each with its default. */
+export const CONFIG_VARIABLES = [
+  'PORT',
+  'HOST',
+  'DATABASE_URL',
+  'DATA_DIR',
+  'JWT_SIGNING_KEY',
+  'JWT_PREVIOUS_SIGNING_KEYS',
+  'JWT_ALLOW_WEAK_SIGNING_KEY',
+  'JWT_ISSUER',
+  'JWT_AUDIENCE',
+  'ENHANCED_APP_TOKEN_SECURITY',
+  'APP_TOKEN_DEFAULT_LIFETIME_DAYS',
+  'APP_TOKEN_MAX_LIFETIME_DAYS',
+  'APP_TOKEN_RETENTION_DAYS',
+  'SESSION_TIMEOUT_MINUTES',
+  'SESSION_ABSOLUTE_HOURS',
+  'ADMIN_USERNAME',
+  'ADMIN_PASSWORD',
+  'COOKIE_SECURE',
+  'TRUST_PROXY',
+  'SIGNIN_MAX_FAILURES_PER_USER',
+  'SIGNIN_MAX_FAILURES_PER_ADDRESS',
+  'SIGNIN_THROTTLE_WINDOW_SECONDS',
+  'LOG_LEVEL',
+] as const;
+
 /** Keys under this many bytes are refused unless explicitly allowed (PSU's default key is short). */
 export const MIN_SIGNING_KEY_BYTES = 32;
 

@@ -5,7 +5,7 @@ export default async function globalSetup(): Promise<void> {
   const url = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const redacted = url.replace(/\/\/([^:@/]*):[^@]*@/, '//$1:***@');
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
-  let answers = false;
+  let answers: boolean;
   try {
     await client.connect();
     await client.query('SELECT 1');

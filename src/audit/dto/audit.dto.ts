@@ -1,0 +1,68 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsDate, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { PageQueryDto } from '../../common/pagination.js';
+
+export class AuditIdentityRefDto {
+  @ApiProperty({ example: 1, nullable: true })
+  id: number | null;
+
+  @ApiProperty({ example: 'admin', nullable: true })
+  name: string | null;
+}
+
+export class AuditEventDto {
+  @ApiProperty({ example: 42 })
+  id: number;
+
+  @ApiProperty({ example: '2026-11-28T17:24:25.000Z' })
+  at: string;
+
+  @ApiProperty({ example: 'apptoken.revoked' })
+  action: string;
+
+  @ApiPropertyOptional({ type: AuditIdentityRefDto, nullable: true, description: 'Who did it; null for the system or an unknown user' })
+  actor: AuditIdentityRefDto | null;
+
+  @ApiPropertyOptional({ type: AuditIdentityRefDto, nullable: true })
+  targetIdentity: AuditIdentityRefDto | null;
+
+  @ApiPropertyOptional({ example: 3, nullable: true })
+  targetTokenId: number | null;
+
+  @ApiPropertyOptional({ example: '10.0.0.7', nullable: true })
+  address: string | null;
+
+  @ApiPropertyOptional({ example: { reason: 'wrong password' }, nullable: true })
+  detail: Record<string, unknown> | null;
+}
+
+export class ListAuditQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ description: 'Action, or a prefix ending in "." (e.g. "signin.")', example: 'signin.' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[a-z.]{1,64}$/, { message: 'action must be lower-case letters and dots' })
+  action?: string;
+
+  @ApiPropertyOptional({ description: 'Events whose target is this identity id', example: 2 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(2_147_483_647)
+  identity?: number;
+
+  @ApiPropertyOptional({ description: 'Events about this app token id', example: 3 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(2_147_483_647)
+  token?: number;
+
+  @ApiPropertyOptional({ description: 'Events at or after this time (ISO 8601)', example: '2026-11-01T00:00:00Z' })
+  @IsOptional()
+  @Type(() => Date)
+  @IsDate({ message: 'since must be an ISO 8601 date' })
+  since?: Date;
+}

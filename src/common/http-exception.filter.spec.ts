@@ -1,0 +1,29 @@
+import { describe, expect, it } from '@jest/globals';
+import { BadRequestException, Logger, NotFoundException } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import { isDatabaseUnavailable, toErrorBody } from './http-exception.filter.js';
+
+const request = { id: 'req-1', method: 'GET', routeOptions: { url: '/x' } } as unknown as FastifyRequest;
+const logged: unknown[] = [];
+const logger = { error: (...args: unknown[]) => logged.push(args), warn: () => undefined } as unknown as Logger;
+
+describe('toErrorBody', () => {
+  it('keeps a client error\'s message and joins validation messages', () => {
+    expect(toErrorBody(new NotFoundException('identity 4 not found'), request, logger)).toEqual({ statusCode: 404, error: 'Not Found', message: 'identity 4 not found' });
+    expect(toErrorBody(new BadRequestException(['a is bad', 'b is bad']), request, logger).message).toBe('a is bad; b is bad');
+  });
+
+  it('answers an unexpected error with 500, the request id and no internals, and logs it', () => {
+    const body = toErrorBody(new TypeError('cannot read properties of undefined (secret detail)'), request, logger);
+    expect(body).toEqual({ statusCode: 500, error: 'Internal Server Error', message: 'Unexpected error; quote request id req-1 to find it in the log', requestId: 'req-1' });
+    expect(JSON.stringify(body)).not.toContain('secret detail');
+    expect(logged).toHaveLength(1);
+  });
+
+  it('answers a lost database connection with 503', () => {
+    const driverError = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    expect(toErrorBody(driverError, request, logger).statusCode).toBe(503);
+    expect(isDatabaseUnavailable({ message: 'x', driverError: { severity: 'FATAL', code: '57P01' } })).toBe(true);
+    expect(isDatabaseUnavailable(new Error('duplicate key value'))).toBe(false);
+  });
+});

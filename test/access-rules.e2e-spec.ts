@@ -1,0 +1,105 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
+import { ModulesContainer } from '@nestjs/core';
+import SwaggerParser from '@apidevtools/swagger-parser';
+import { DataSource } from 'typeorm';
+import { ACCESS_METADATA, type AccessRule } from '../src/auth/decorators/access.decorator.js';
+import { startApp, type TestApp } from './support/app.js';
+
+interface RouteRule {
+  route: string;
+  rule: AccessRule | undefined;
+}
+
+/** Every handler Nest registered, with the access rule the guard will read for it. */
+function registeredRoutes(t: TestApp): RouteRule[] {
+  const routes: RouteRule[] = [];
+  for (const module of t.app.get(ModulesContainer).values()) {
+    for (const wrapper of module.controllers.values()) {
+      const controller = wrapper.metatype as (new () => object) | null;
+      if (!controller) continue;
+      const base = Reflect.getMetadata(PATH_METADATA, controller) as string;
+      for (const name of Object.getOwnPropertyNames(controller.prototype)) {
+        const handler = (controller.prototype as Record<string, unknown>)[name];
+        if (name === 'constructor' || typeof handler !== 'function') continue;
+        const path = Reflect.getMetadata(PATH_METADATA, handler) as string | undefined;
+        if (path === undefined) continue;
+        const method = Reflect.getMetadata(METHOD_METADATA, handler) as number;
+        const rule = (Reflect.getMetadata(ACCESS_METADATA, handler) ?? Reflect.getMetadata(ACCESS_METADATA, controller)) as AccessRule | undefined;
+        routes.push({ route: `${method} /${base}/${path}`.replace(/\/+/g, '/').replace(/\/$/, ''), rule });
+      }
+    }
+  }
+  return routes;
+}
+
+describe('access rules and the OpenAPI document', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startApp();
+  });
+  afterAll(async () => t?.close());
+
+  it('finds an access rule on every registered route', () => {
+    const routes = registeredRoutes(t);
+    expect(routes.length).toBeGreaterThanOrEqual(15);
+    expect(routes.filter(({ rule }) => rule === undefined).map(({ route }) => route)).toEqual([]);
+  });
+
+  it('makes public only the routes meant to be public', () => {
+    const publicRoutes = registeredRoutes(t)
+      .filter(({ rule }) => rule?.kind === 'public')
+      .map(({ route }) => route.replace(/^\d+ /, ''))
+      .sort();
+    expect(publicRoutes).toEqual(['/api/v1/alive', '/api/v1/ready', '/api/v1/signin']);
+  });
+
+  it('answers 401 on every non-public route without credentials, before validating anything', async () => {
+    const paths = (await t.http.get('/swagger/json')).body.paths as Record<string, Record<string, unknown>>;
+    for (const [path, operations] of Object.entries(paths)) {
+      for (const method of Object.keys(operations)) {
+        if (['/api/v1/alive', '/api/v1/ready', '/api/v1/signin'].includes(path)) continue;
+        const concrete = path.replace(/\{[^}]+\}/g, '1');
+        const response = await t.http.request(method.toUpperCase(), concrete, { body: method === 'get' ? undefined : {} });
+        expect(`${method} ${path} ${response.status}`).toBe(`${method} ${path} 401`);
+      }
+    }
+  });
+
+  it('serves a valid OpenAPI 3 document with cookie and bearer schemes, security on every protected operation, and examples on DTOs', async () => {
+    const response = await t.http.get('/swagger/json');
+    expect(response.status).toBe(200);
+    const document = response.body;
+    expect(document.openapi).toMatch(/^3\./);
+    await expect(SwaggerParser.validate(structuredClone(document))).resolves.toBeTruthy();
+    expect(document.components.securitySchemes).toMatchObject({
+      cookie: { type: 'apiKey', in: 'cookie', name: 'apptoken_session' },
+      bearer: { type: 'http', scheme: 'bearer' },
+    });
+    for (const [path, operations] of Object.entries(document.paths as Record<string, Record<string, any>>)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        if (['/api/v1/alive', '/api/v1/ready', '/api/v1/signin'].includes(path)) continue;
+        expect(`${method} ${path}: ${JSON.stringify(operation.security)}`).toMatch(/bearer/);
+      }
+    }
+    for (const [name, schema] of Object.entries(document.components.schemas as Record<string, any>)) {
+      for (const [property, definition] of Object.entries(schema.properties ?? {}) as Array<[string, any]>) {
+        const documented = definition.example !== undefined || definition.$ref !== undefined || definition.allOf !== undefined || definition.items?.$ref !== undefined;
+        expect(`${name}.${property} ${documented ? 'has' : 'lacks'} an example`).toBe(`${name}.${property} has an example`);
+      }
+    }
+  });
+
+  it('serves the Swagger UI at /swagger', async () => {
+    const ui = await t.http.get('/swagger');
+    expect(ui.status).toBe(200);
+    expect(ui.text).toContain('swagger-ui');
+  });
+
+  it('has committed migrations that match the entities exactly', async () => {
+    const dataSource = t.app.get(DataSource);
+    const pending = await dataSource.driver.createSchemaBuilder().log();
+    expect(pending.upQueries.map((query) => query.query)).toEqual([]);
+  });
+});

@@ -1,0 +1,49 @@
+import { describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { CONFIG_VARIABLES, loadConfig } from '../src/config/app-config.js';
+
+/** No Docker engine runs here: these check what docker-compose.yml, the Dockerfile and .env.example promise. */
+describe('deployment files', () => {
+  const compose = parse(readFileSync('docker-compose.yml', 'utf8'));
+  const dockerfile = readFileSync('Dockerfile', 'utf8');
+  const envExample = readFileSync('.env.example', 'utf8');
+
+  it('lists every configuration variable in .env.example, with the defaults the service applies', () => {
+    const entries = [...envExample.matchAll(/^#? ?([A-Z][A-Z0-9_]+)=(.*)$/gm)].map(([, name, value]) => [name, value] as const);
+    expect(entries.map(([name]) => name).sort()).toEqual([...CONFIG_VARIABLES].sort());
+    const given = Object.fromEntries(entries.filter(([, value]) => value !== ''));
+    const { databaseUrl: _ignored, ...fromExample } = loadConfig({ ...given, DATABASE_URL: '' });
+    const { databaseUrl: _ignored2, ...defaults } = loadConfig({});
+    expect(fromExample).toEqual(defaults);
+  });
+
+  it('runs PostgreSQL 16 with a volume and a health check, and the app from the Dockerfile once it is healthy', () => {
+    const { postgres, app } = compose.services;
+    expect(postgres.image).toMatch(/^postgres:16/);
+    expect(postgres.volumes.some((v: string) => v.endsWith(':/var/lib/postgresql/data'))).toBe(true);
+    expect(postgres.healthcheck.test.join(' ')).toMatch(/pg_isready/);
+    expect(app.build).toBe('.');
+    expect(app.depends_on.postgres.condition).toBe('service_healthy');
+    expect(app.ports).toEqual(['${PORT:-5000}:5000']);
+    expect(Object.keys(compose.volumes)).toContain('pgdata');
+  });
+
+  it('passes the app only variables it knows, a DATABASE_URL naming the postgres service, and demands a signing key', () => {
+    const environment = compose.services.app.environment as Record<string, string>;
+    for (const name of Object.keys(environment)) expect(CONFIG_VARIABLES).toContain(name);
+    const url = new URL(environment.DATABASE_URL.replace(/\$\{[^}]+\}/g, 'x'));
+    expect(url.hostname).toBe('postgres');
+    expect(url.pathname).toBe(`/${compose.services.postgres.environment.POSTGRES_DB}`);
+    expect(environment.JWT_SIGNING_KEY).toMatch(/^\$\{JWT_SIGNING_KEY:\?/);
+  });
+
+  it('builds from the lock file and runs the compiled service as an unprivileged user', () => {
+    expect(dockerfile).toMatch(/npm ci/);
+    expect(dockerfile).toMatch(/^USER node$/m);
+    expect(dockerfile).toMatch(/CMD \["node", "dist\/main\.js"\]/);
+    for (const copied of [...dockerfile.matchAll(/^COPY (?!--from)(.+) \.\/?\S*$/gm)].flatMap(([, files]) => files.split(' '))) {
+      expect(() => readFileSync(copied.replace(/\/$/, ''))).not.toThrow(/ENOENT/);
+    }
+  });
+});

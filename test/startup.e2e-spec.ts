@@ -1,0 +1,99 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { HttpClient } from './support/http.js';
+import { runToExit, startServer } from './support/process.js';
+import { createTestDatabase, type TestDatabase } from './support/database.js';
+
+const STRONG_KEY = 'a-strong-signing-key-of-more-than-32-bytes';
+
+describe('start-up configuration checks (node dist/main.js)', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(async () => db?.drop());
+
+  it.each([
+    ['a signing key under 32 bytes', { JWT_SIGNING_KEY: 'psu-default-key' }, 'JWT_SIGNING_KEY'],
+    ['a malformed DATABASE_URL', { DATABASE_URL: 'localhost:5432/db' }, 'DATABASE_URL'],
+    ['a non-numeric lifetime', { APP_TOKEN_DEFAULT_LIFETIME_DAYS: 'one year' }, 'APP_TOKEN_DEFAULT_LIFETIME_DAYS'],
+    ['DATABASE_URL without a signing key', { JWT_SIGNING_KEY: '' }, 'JWT_SIGNING_KEY'],
+  ])('refuses %s: exit code 1 and one line naming the variable', async (_what, env, variable) => {
+    const { code, stdout, stderr } = await runToExit({ DATABASE_URL: db.url, JWT_SIGNING_KEY: STRONG_KEY, ...env });
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    const lines = stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(new RegExp(`^Configuration error: ${variable}: `));
+  });
+
+  it('starts on a weak key with JWT_ALLOW_WEAK_SIGNING_KEY=true, with a loud warning', async () => {
+    const server = await startServer({ DATABASE_URL: db.url, JWT_SIGNING_KEY: 'psu-default-key', JWT_ALLOW_WEAK_SIGNING_KEY: 'true', ADMIN_PASSWORD: 'a-long-admin-password' });
+    try {
+      expect(server.output()).toMatch(/"level":40.*JWT_SIGNING_KEY is under 32 bytes/);
+      expect(server.output()).not.toContain('psu-default-key');
+      expect((await new HttpClient(server.baseUrl).get('/api/v1/alive')).status).toBe(200);
+    } finally {
+      expect(await server.stop()).toBe(0);
+    }
+  });
+});
+
+describe('the embedded default (no DATABASE_URL)', () => {
+  let dataDir: string;
+  beforeAll(async () => {
+    dataDir = await mkdtemp(path.join(os.tmpdir(), 'apptoken-embedded-'));
+  });
+  afterAll(async () => rm(dataDir, { recursive: true, force: true }));
+
+  it('prints the admin password once, keeps its key and data in DATA_DIR, and keeps them across a restart', async () => {
+    const first = await startServer({ DATA_DIR: dataDir });
+    let password: string;
+    let key: string;
+    try {
+      const banner = first.output();
+      expect(banner).toContain(`${first.baseUrl.replace('127.0.0.1', '127.0.0.1')}/swagger`);
+      expect(banner).toMatch(/Administrator: admin/);
+      password = /Password:\s+(\S+)/.exec(banner)![1];
+      expect(password.length).toBeGreaterThanOrEqual(20);
+      // The password is on the console once, never in a structured log line.
+      expect(banner.split('\n').filter((line) => line.startsWith('{') && line.includes(password))).toEqual([]);
+
+      const keyFile = path.join(dataDir, 'signing-key');
+      expect((await stat(keyFile)).mode & 0o777).toBe(0o600);
+      key = (await readFile(keyFile, 'utf8')).trim();
+      expect(Buffer.from(key, 'base64url')).toHaveLength(32);
+
+      const http = new HttpClient(first.baseUrl);
+      const session = await http.signin('admin', password);
+      expect((await http.post('/api/v1/role', { name: 'Survivor' }, { session })).status).toBe(201);
+    } finally {
+      expect(await first.stop()).toBe(0);
+    }
+
+    const second = await startServer({ DATA_DIR: dataDir });
+    try {
+      expect(second.output()).not.toMatch(/Password:/);
+      expect(second.output()).not.toContain(password);
+      const http = new HttpClient(second.baseUrl);
+      const session = await http.signin('admin', password);
+      expect((await http.get('/api/v1/role/Survivor', { session })).status).toBe(200);
+      expect((await readFile(path.join(dataDir, 'signing-key'), 'utf8')).trim()).toBe(key);
+    } finally {
+      expect(await second.stop()).toBe(0);
+    }
+  });
+
+  it('refuses a second process on the same DATA_DIR instead of corrupting it', async () => {
+    const first = await startServer({ DATA_DIR: dataDir });
+    try {
+      const { code, stderr } = await runToExit({ DATA_DIR: dataDir, PORT: '0' });
+      expect(code).toBe(1);
+      expect(stderr).toMatch(/in use by process/);
+    } finally {
+      await first.stop();
+    }
+  });
+});
