@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { HttpClient } from './support/http.js';
-import { runToExit, startServer } from './support/process.js';
+import { killAll, runToExit, startServer } from './support/process.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 
 const STRONG_KEY = 'a-strong-signing-key-of-more-than-32-bytes';
@@ -46,7 +46,10 @@ describe('the embedded default (no DATABASE_URL)', () => {
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'apptoken-embedded-'));
   });
-  afterAll(async () => rm(dataDir, { recursive: true, force: true }));
+  afterAll(async () => {
+    killAll();
+    await rm(dataDir, { recursive: true, force: true });
+  });
 
   it('prints the admin password once, keeps its key and data in DATA_DIR, and keeps them across a restart', async () => {
     const first = await startServer({ DATA_DIR: dataDir });

@@ -4,6 +4,14 @@ import path from 'node:path';
 
 export const MAIN = path.resolve('dist/main.js');
 
+const children = new Set<ChildProcess>();
+
+/** Kills every server a spec started and did not stop (a failed or timed-out test). */
+export function killAll(): void {
+  for (const child of children) child.kill('SIGKILL');
+  children.clear();
+}
+
 export interface RunningServer {
   child: ChildProcess;
   baseUrl: string;
@@ -51,8 +59,14 @@ export function startServer(env: Record<string, string>, timeoutMs = 60000): Pro
   requireBuild();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [MAIN], { env: environment({ PORT: '0', HOST: '127.0.0.1', ...env }), stdio: ['ignore', 'pipe', 'pipe'] });
+    children.add(child);
     let output = '';
-    const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+    const exited = new Promise<number | null>((done) =>
+      child.on('exit', (code) => {
+        children.delete(child);
+        done(code);
+      }),
+    );
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`server did not start within ${timeoutMs} ms:\n${output}`));
