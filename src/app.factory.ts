@@ -19,6 +19,7 @@ export interface CreateAppOptions {
   config: AppConfig;
   databaseUrl: string;
   poolSize: number;
+  embedded: boolean;
   logger?: PinoLogger;
 }
 
@@ -38,7 +39,7 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
     return503OnClosing: true,
   });
   const app = await NestFactory.create<NestFastifyApplication>(
-    AppModule.forRoot({ config: options.config, databaseUrl: options.databaseUrl, poolSize: options.poolSize }),
+    AppModule.forRoot({ config: options.config, databaseUrl: options.databaseUrl, poolSize: options.poolSize, embedded: options.embedded }),
     adapter,
     { logger: new PinoNestLogger(logger), abortOnError: false },
   );

@@ -13,6 +13,8 @@ export interface AppModuleOptions {
   /** The database to use: DATABASE_URL, or the embedded server's. */
   databaseUrl: string;
   poolSize: number;
+  /** The database is the embedded PGlite. */
+  embedded: boolean;
 }
 
 @Module({})
@@ -22,7 +24,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(options.config),
-        DatabaseModule.forRoot({ url: options.databaseUrl, poolSize: options.poolSize }),
+        DatabaseModule.forRoot({ url: options.databaseUrl, poolSize: options.poolSize, embedded: options.embedded }),
         AuditModule,
         RoleModule,
         IdentityModule,

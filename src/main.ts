@@ -26,7 +26,7 @@ async function main(): Promise<void> {
         'anyone who guesses the key. Use this only to interoperate with a PSU instance, and move to a long random key.',
     );
   }
-  const app = await createApp({ config: runtime.config, databaseUrl: runtime.databaseUrl, poolSize: runtime.poolSize, logger });
+  const app = await createApp({ config: runtime.config, databaseUrl: runtime.databaseUrl, poolSize: runtime.poolSize, embedded: runtime.embedded !== undefined, logger });
   let closing = false;
   const shutdown = async (signal: string): Promise<void> => {
     if (closing) return;

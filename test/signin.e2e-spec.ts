@@ -28,7 +28,7 @@ describe('sign-in, sessions and sign-out', () => {
   it('signs in with the PascalCase body PowerShell sends, and the user name in any case', async () => {
     const response = await t.http.post('/api/v1/signin', { UserName: 'ADMIN', Password: ADMIN_PASSWORD });
     expect(response.status).toBe(200);
-    expect(response.body).toMatchObject({ name: 'admin', roles: ['Administrator'], source: 'local' });
+    expect(response.body).toMatchObject({ name: 'admin', roles: ['Administrator', 'Operator', 'Reader'], source: 'local' });
     expect(response.body).not.toHaveProperty('passwordHash');
     expect(response.text).not.toContain('argon2');
     expect(sessionCookie(response.headers)).toBeDefined();

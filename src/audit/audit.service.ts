@@ -18,6 +18,12 @@ export const AuditAction = {
   RoleUpdated: 'role.updated',
   RoleDeleted: 'role.deleted',
   AdminBootstrapped: 'identity.bootstrapped',
+  TokenGranted: 'apptoken.granted',
+  TokenMigrated: 'apptoken.migrated',
+  TokenRotated: 'apptoken.rotated',
+  TokenRevoked: 'apptoken.revoked',
+  TokenDeleted: 'apptoken.deleted',
+  TokensPurged: 'apptoken.purged',
 } as const;
 export type AuditAction = (typeof AuditAction)[keyof typeof AuditAction];
 

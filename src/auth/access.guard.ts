@@ -38,7 +38,7 @@ export class AccessGuard implements CanActivate {
     if (rule.kind === 'public') return true;
 
     const request = context.switchToHttp().getRequest<FastifyRequest>();
-    const principal = await this.authenticate(request, rule.bearerOnly);
+    const principal = await this.authenticate(context, request, rule.bearerOnly);
     if (rule.roles.length > 0 && !holdsAny(principal, rule.roles)) {
       throw new ForbiddenException(`Requires role ${rule.roles.join(' or ')}`);
     }
@@ -46,12 +46,13 @@ export class AccessGuard implements CanActivate {
     return true;
   }
 
-  private async authenticate(request: FastifyRequest, bearerOnly: boolean): Promise<Principal> {
+  private async authenticate(context: ExecutionContext, request: FastifyRequest, bearerOnly: boolean): Promise<Principal> {
     const authorization = request.headers.authorization;
     if (authorization !== undefined) {
-      const match = /^Bearer +(\S+) *$/i.exec(authorization);
-      if (!match) throw new UnauthorizedException('Unsupported Authorization header; send "Authorization: Bearer <app token>"');
-      return this.bearer.authenticate(match[1], request);
+      if (!/^Bearer +\S+ *$/i.test(authorization)) {
+        throw new UnauthorizedException('Unsupported Authorization header; send "Authorization: Bearer <app token>"');
+      }
+      return this.bearer.authenticate(context);
     }
     if (bearerOnly) throw new UnauthorizedException('Send an app token as "Authorization: Bearer <app token>"');
     const secret = request.cookies?.[SESSION_COOKIE];

@@ -1,3 +1,4 @@
+import { AppTokenEntity } from '../app-token/app-token.entity.js';
 import { AuditEventEntity } from '../audit/audit-event.entity.js';
 import { SessionEntity } from '../auth/session.entity.js';
 import { SigninFailureEntity } from '../auth/signin-failure.entity.js';
@@ -5,4 +6,4 @@ import { IdentityEntity } from '../identity/identity.entity.js';
 import { RoleEntity } from '../role/role.entity.js';
 
 /** Explicit lists: globs behave differently under tsc output and jest. */
-export const ENTITIES = [RoleEntity, IdentityEntity, SessionEntity, SigninFailureEntity, AuditEventEntity];
+export const ENTITIES = [RoleEntity, IdentityEntity, SessionEntity, SigninFailureEntity, AuditEventEntity, AppTokenEntity];

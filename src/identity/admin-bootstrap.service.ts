@@ -6,7 +6,6 @@ import { PasswordService } from '../auth/password.service.js';
 import { randomSecret } from '../common/crypto.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import { BuiltinRole } from '../role/builtin-roles.js';
 import { RoleEntity } from '../role/role.entity.js';
 import { identityNameKey } from './identity-name.js';
 import { IdentityEntity } from './identity.entity.js';
@@ -41,7 +40,8 @@ export class AdminBootstrapService implements OnApplicationBootstrap {
     this.created = await this.dataSource.transaction(async (manager) => {
       await manager.query('SELECT pg_advisory_xact_lock($1)', [BOOTSTRAP_LOCK]);
       if ((await manager.count(IdentityEntity)) > 0) return undefined;
-      const administrator = await manager.findOneByOrFail(RoleEntity, { name: BuiltinRole.Administrator, builtin: true });
+      // All three built-in roles, as PSU's admin: its own token then carries "Administrator, Operator, Reader".
+      const builtins = await manager.find(RoleEntity, { where: { builtin: true } });
       const admin = await manager.save(
         manager.create(IdentityEntity, {
           name: this.config.adminUsername,
@@ -49,7 +49,7 @@ export class AdminBootstrapService implements OnApplicationBootstrap {
           source: 'local',
           passwordHash,
           disabled: false,
-          roles: [administrator],
+          roles: builtins,
         }),
       );
       await this.audit.record({ action: AuditAction.AdminBootstrapped, targetIdentity: admin, detail: { generatedPassword: generatedPassword !== undefined } }, manager);

@@ -7,6 +7,7 @@ import type { Principal } from '../auth/principal.js';
 import { SessionService } from '../auth/session.service.js';
 import { isUniqueViolation } from '../common/database-errors.js';
 import { pageWindow } from '../common/pagination.js';
+import { InvalidationService } from '../database/invalidation.service.js';
 import { RoleService } from '../role/role.service.js';
 import type { CreateIdentityDto, IdentityDto, ListIdentitiesQueryDto, UpdateIdentityDto } from './dto/identity.dto.js';
 import { identityNameKey } from './identity-name.js';
@@ -33,6 +34,7 @@ export class IdentityService {
     private readonly passwords: PasswordService,
     private readonly sessions: SessionService,
     private readonly audit: AuditService,
+    private readonly invalidation: InvalidationService,
   ) {}
 
   async list(query: ListIdentitiesQueryDto): Promise<[IdentityDto[], number]> {
@@ -116,12 +118,15 @@ export class IdentityService {
           { action: AuditAction.IdentityUpdated, actor, targetIdentity: identity, address, detail: { changed, roles: identity.roles.map((r) => r.name) } },
           manager,
         );
+        // Its tokens must see the new roles, name or disabled flag at once, on every instance.
+        await this.invalidation.notify(manager, [{ kind: 'identity', id: identity.id }]);
         return identity;
       })
       .catch((error: unknown) => {
         if (isUniqueViolation(error)) throw new ConflictException(`an identity named "${dto.name}" already exists (names are case-insensitive)`);
         throw error;
       });
+    this.invalidation.apply([{ kind: 'identity', id }]);
     return toIdentityDto(identity);
   }
 
@@ -132,7 +137,9 @@ export class IdentityService {
       await manager.delete(IdentityEntity, { id });
       await this.assertAdministratorRemains(manager, 'it is the last enabled Administrator');
       await this.audit.record({ action: AuditAction.IdentityDeleted, actor, targetIdentity: identity, address }, manager);
+      await this.invalidation.notify(manager, [{ kind: 'identity', id }]);
     });
+    this.invalidation.apply([{ kind: 'identity', id }]);
   }
 
   private async assertAdministratorRemains(manager: EntityManager, reason: string): Promise<void> {

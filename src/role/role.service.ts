@@ -1,8 +1,9 @@
 import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { In, type EntityManager, type Repository } from 'typeorm';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import { In, type DataSource, type EntityManager, type Repository } from 'typeorm';
 import { AuditAction, AuditService } from '../audit/audit.service.js';
 import type { Principal } from '../auth/principal.js';
+import { InvalidationService } from '../database/invalidation.service.js';
 import { isUniqueViolation } from '../common/database-errors.js';
 import { sortRoleNames } from '../identity/identity.mapper.js';
 import type { CreateRoleDto, RoleDto, UpdateRoleDto } from './dto/role.dto.js';
@@ -16,8 +17,10 @@ export function toRoleDto(role: RoleEntity): RoleDto {
 @Injectable()
 export class RoleService {
   constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
     @InjectRepository(RoleEntity) private readonly roles: Repository<RoleEntity>,
     private readonly audit: AuditService,
+    private readonly invalidation: InvalidationService,
   ) {}
 
   async list(): Promise<RoleDto[]> {
@@ -68,20 +71,30 @@ export class RoleService {
     }
     if (dto.description !== undefined) role.description = dto.description;
     try {
-      await this.roles.save(role);
+      await this.dataSource.transaction(async (manager) => {
+        await manager.save(role);
+        await this.audit.record({ action: AuditAction.RoleUpdated, actor, address, detail: { role: role.name, previousName } }, manager);
+        // Cached identities carry role names.
+        await this.invalidation.notify(manager, [{ kind: 'all' }]);
+      });
     } catch (error) {
       if (isUniqueViolation(error)) throw new ConflictException(`a role named like "${dto.name}" already exists`);
       throw error;
     }
-    await this.audit.record({ action: AuditAction.RoleUpdated, actor, address, detail: { role: role.name, previousName } });
+    this.invalidation.apply([{ kind: 'all' }]);
     return toRoleDto(role);
   }
 
   async delete(actor: Principal, name: string, address: string): Promise<void> {
     const role = await this.getEntity(name);
     if (role.builtin) throw new ConflictException(`${role.name} is a built-in role and cannot be deleted`);
-    await this.roles.delete({ id: role.id });
-    await this.audit.record({ action: AuditAction.RoleDeleted, actor, address, detail: { role: role.name } });
+    await this.dataSource.transaction(async (manager) => {
+      await manager.delete(RoleEntity, { id: role.id });
+      await this.audit.record({ action: AuditAction.RoleDeleted, actor, address, detail: { role: role.name } }, manager);
+      // Every identity and token holding it loses it at once.
+      await this.invalidation.notify(manager, [{ kind: 'all' }]);
+    });
+    this.invalidation.apply([{ kind: 'all' }]);
   }
 
   private async getEntity(name: string): Promise<RoleEntity> {

@@ -1,7 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from '../../src/app.factory.js';
 import { loadConfig, type AppConfig } from '../../src/config/app-config.js';
-import { createTestDatabase, type TestDatabase } from './database.js';
+import { createTestDatabase, databaseMode, type TestDatabase } from './database.js';
 import { HttpClient } from './http.js';
 
 export const TEST_SIGNING_KEY = 'test-signing-key-0123456789abcdef0123456789';
@@ -36,7 +36,7 @@ export async function startApp(options: StartOptions = {}): Promise<TestApp> {
     LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'silent',
     ...options.env,
   });
-  const app = await createApp({ config, databaseUrl: db.url, poolSize: 5 });
+  const app = await createApp({ config, databaseUrl: db.url, poolSize: 5, embedded: databaseMode() === 'embedded' });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.getHttpAdapter().getInstance().server.address();
   if (typeof address !== 'object' || address === null) throw new Error('no address');

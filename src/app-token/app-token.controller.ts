@@ -1,0 +1,99 @@
+import { BadRequestException, Body, Controller, Delete, Get, HttpCode, Post, Query, Res } from '@nestjs/common';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { Authenticated } from '../auth/decorators/access.decorator.js';
+import { Auth, ClientAddress, type Principal } from '../auth/principal.js';
+import { ErrorResponseDto } from '../common/error-response.dto.js';
+import { IdParam } from '../common/id.pipe.js';
+import { setTotalCount } from '../common/pagination.js';
+import { BuiltinRole } from '../role/builtin-roles.js';
+import { AppTokenService } from './app-token.service.js';
+import { AppTokenDto, GrantBodyDto, GrantQueryDto, ListTokensQueryDto, MigrateTokenDto, RotateTokenDto } from './dto/app-token.dto.js';
+
+@ApiTags('apptoken')
+@Controller('api/v1/apptoken')
+export class AppTokenController {
+  constructor(private readonly tokens: AppTokenService) {}
+
+  @Get('grant')
+  @ApiOkResponse({ type: AppTokenDto, description: 'The new token; `token` holds its value, shown only now' })
+  @Authenticated({ summary: 'Grant the caller a token (PSU: Invoke-RestMethod .../apptoken/grant -WebSession $Session)' })
+  grantSelf(@Auth() actor: Principal, @Query() query: GrantQueryDto, @ClientAddress() address: string): Promise<AppTokenDto> {
+    return this.tokens.grant(actor, { roles: query.role, lifespanDays: query.lifespanDays, expiration: query.expiration, description: query.description }, address);
+  }
+
+  @Get('grant/:identityId')
+  @ApiOkResponse({ type: AppTokenDto })
+  @Authenticated({ roles: [BuiltinRole.Administrator], summary: "Grant a token to another identity; roles default to that identity's roles" })
+  grantOther(
+    @Auth() actor: Principal,
+    @IdParam('identityId') identityId: number,
+    @Query() query: GrantQueryDto,
+    @ClientAddress() address: string,
+  ): Promise<AppTokenDto> {
+    return this.tokens.grant(
+      actor,
+      { identity: { id: identityId }, roles: query.role, lifespanDays: query.lifespanDays, expiration: query.expiration, description: query.description },
+      address,
+    );
+  }
+
+  @Post('grant')
+  @ApiCreatedResponse({ type: AppTokenDto })
+  @Authenticated({ summary: 'Grant a token (to the caller, or as an Administrator to any identity)' })
+  grant(@Auth() actor: Principal, @Body() dto: GrantBodyDto, @ClientAddress() address: string): Promise<AppTokenDto> {
+    if (dto.roles !== undefined && dto.role !== undefined) throw new BadRequestException('give the roles as either "roles" or "role", not both');
+    return this.tokens.grant(
+      actor,
+      { identity: dto.identity, roles: dto.roles ?? dto.role, lifespanDays: dto.lifespanDays, expiration: dto.expiration, description: dto.description },
+      address,
+    );
+  }
+
+  @Post()
+  @ApiCreatedResponse({ type: AppTokenDto })
+  @ApiUnprocessableEntityResponse({ type: ErrorResponseDto, description: 'The token does not verify here, or the body disagrees with its claims; nothing was written' })
+  @Authenticated({ roles: [BuiltinRole.Administrator], summary: 'Migrate a token minted by PSU or another instance with the same signing key' })
+  migrate(@Auth() actor: Principal, @Body() dto: MigrateTokenDto, @ClientAddress() address: string): Promise<AppTokenDto> {
+    return this.tokens.migrate(actor, dto, address);
+  }
+
+  @Get()
+  @ApiOkResponse({ type: [AppTokenDto], headers: { 'X-Total-Count': { description: 'Tokens matching, all pages', schema: { type: 'integer' } } } })
+  @Authenticated({ summary: "Tokens, newest first: all for Administrators, the caller's own otherwise" })
+  async list(@Auth() actor: Principal, @Query() query: ListTokensQueryDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<AppTokenDto[]> {
+    const [tokens, total] = await this.tokens.list(actor, query);
+    setTotalCount(reply, total);
+    return tokens;
+  }
+
+  @Get(':id')
+  @ApiOkResponse({ type: AppTokenDto })
+  @Authenticated({ summary: 'One token (its owner or an Administrator; 404 to anyone else)' })
+  get(@Auth() actor: Principal, @IdParam() id: number): Promise<AppTokenDto> {
+    return this.tokens.get(actor, id);
+  }
+
+  @Post(':id/revoke')
+  @HttpCode(200)
+  @ApiOkResponse({ type: AppTokenDto })
+  @Authenticated({ summary: 'Revoke a token now, on every instance (idempotent)' })
+  revoke(@Auth() actor: Principal, @IdParam() id: number, @ClientAddress() address: string): Promise<AppTokenDto> {
+    return this.tokens.revoke(actor, id, address);
+  }
+
+  @Post(':id/rotate')
+  @ApiCreatedResponse({ type: AppTokenDto, description: 'The new token; the old one is revoked now or after graceSeconds' })
+  @Authenticated({ roles: [BuiltinRole.Administrator, BuiltinRole.Operator], summary: 'Replace a token with a new one of the same identity, roles and lifetime' })
+  rotate(@Auth() actor: Principal, @IdParam() id: number, @Body() dto: RotateTokenDto, @ClientAddress() address: string): Promise<AppTokenDto> {
+    return this.tokens.rotate(actor, id, dto.graceSeconds ?? 0, address);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiNoContentResponse({ description: 'Revoked and removed' })
+  @Authenticated({ summary: 'Revoke and remove a token' })
+  async delete(@Auth() actor: Principal, @IdParam() id: number, @ClientAddress() address: string): Promise<void> {
+    await this.tokens.delete(actor, id, address);
+  }
+}

@@ -1,0 +1,76 @@
+import { Column, Entity, Index, JoinColumn, JoinTable, ManyToMany, ManyToOne, PrimaryGeneratedColumn, type Relation } from 'typeorm';
+import { IdentityEntity } from '../identity/identity.entity.js';
+import { RoleEntity } from '../role/role.entity.js';
+
+export type AppTokenOrigin = 'granted' | 'migrated' | 'rotated';
+
+/**
+ * An app token's record. The token is a JWT whose `hash` claim is this row's `hash`; only the SHA-256
+ * of the token is kept (and the token itself only when enhanced security is off).
+ */
+@Entity('app_token')
+@Index('IDX_app_token_identity', ['identityId', 'id'])
+export class AppTokenEntity {
+  @PrimaryGeneratedColumn()
+  id: number;
+
+  /** The token's `hash` claim: its key in the database. */
+  @Column({ type: 'uuid', unique: true })
+  hash: string;
+
+  /** SHA-256 of the whole token, compared in constant time on every use. */
+  @Column({ name: 'token_sha256', type: 'bytea' })
+  tokenSha256: Buffer;
+
+  /** The token in clear: only with ENHANCED_APP_TOKEN_SECURITY=false. */
+  @Column({ type: 'text', nullable: true })
+  token: string | null;
+
+  @Column({ name: 'identity_id', type: 'int' })
+  identityId: number;
+
+  @ManyToOne(() => IdentityEntity, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'identity_id' })
+  identity: Relation<IdentityEntity>;
+
+  @ManyToMany(() => RoleEntity)
+  @JoinTable({
+    name: 'app_token_role',
+    joinColumn: { name: 'app_token_id', referencedColumnName: 'id' },
+    inverseJoinColumn: { name: 'role_id', referencedColumnName: 'id' },
+  })
+  roles: RoleEntity[];
+
+  @Column({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  /** Null: never expires. */
+  @Column({ name: 'expires_at', type: 'timestamptz', nullable: true })
+  expiresAt: Date | null;
+
+  /** When it is (or, after a rotation's grace period, will be) revoked. */
+  @Column({ name: 'revoked_at', type: 'timestamptz', nullable: true })
+  revokedAt: Date | null;
+
+  @Column({ type: 'varchar', length: 1024, default: '' })
+  description: string;
+
+  @Column({ name: 'last_used_at', type: 'timestamptz', nullable: true })
+  lastUsedAt: Date | null;
+
+  @Column({ name: 'last_used_address', type: 'varchar', length: 64, nullable: true })
+  lastUsedAddress: string | null;
+
+  @Column({ type: 'varchar', length: 16 })
+  origin: AppTokenOrigin;
+
+  @Column({ name: 'created_by_identity_id', type: 'int', nullable: true })
+  createdByIdentityId: number | null;
+
+  @Column({ name: 'created_by_name', type: 'varchar', length: 256, nullable: true })
+  createdByName: string | null;
+
+  /** For a rotated token, the token it replaced. */
+  @Column({ name: 'rotated_from_id', type: 'int', nullable: true })
+  rotatedFromId: number | null;
+}

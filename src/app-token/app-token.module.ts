@@ -1,0 +1,38 @@
+import { Module } from '@nestjs/common';
+import { PassportModule } from '@nestjs/passport';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { BEARER_AUTHENTICATOR } from '../auth/bearer-authenticator.js';
+import type { AppConfig } from '../config/app-config.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import { AppTokenAuthenticator, AppTokenPassportGuard } from './app-token-authenticator.js';
+import { AppTokenHousekeepingService } from './app-token-housekeeping.service.js';
+import { AppTokenController } from './app-token.controller.js';
+import { AppTokenEntity } from './app-token.entity.js';
+import { AppTokenService } from './app-token.service.js';
+import { AppTokenStrategy } from './app-token.strategy.js';
+import { LastUsedTracker } from './last-used.tracker.js';
+import { SigningKeys } from './signing-keys.js';
+import { TokenRecords } from './token-records.js';
+
+@Module({
+  imports: [PassportModule, TypeOrmModule.forFeature([AppTokenEntity])],
+  controllers: [AppTokenController],
+  providers: [
+    {
+      provide: SigningKeys,
+      inject: [APP_CONFIG],
+      // Start-up has resolved the key (configured, or generated in embedded mode).
+      useFactory: (config: AppConfig) => new SigningKeys(config.jwt.signingKey!, config.jwt.previousSigningKeys),
+    },
+    AppTokenService,
+    AppTokenStrategy,
+    AppTokenPassportGuard,
+    AppTokenAuthenticator,
+    TokenRecords,
+    LastUsedTracker,
+    AppTokenHousekeepingService,
+    { provide: BEARER_AUTHENTICATOR, useExisting: AppTokenAuthenticator },
+  ],
+  exports: [BEARER_AUTHENTICATOR, AppTokenService, SigningKeys, TokenRecords],
+})
+export class AppTokenModule {}

@@ -1,0 +1,223 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import { ArrayMaxSize, IsArray, IsBoolean, IsInt, IsOptional, IsString, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { FlexibleDate } from '../../common/flexible-date.decorator.js';
+import type { Expiration } from '../../common/flexible-date.js';
+import { PageQueryDto } from '../../common/pagination.js';
+import { RoleList } from '../../common/role-list.js';
+import { MAX_TOKEN_BYTES } from '../token-codec.js';
+
+const MAX_LIFESPAN_DAYS = 36500;
+
+const booleanQuery = () =>
+  Transform(({ value }) => (value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value));
+
+/** The identity inside a token response, as PSU shows it. */
+export class TokenIdentityDto {
+  @ApiProperty({ example: 3 })
+  id: number;
+
+  @ApiProperty({ example: 'admin' })
+  name: string;
+
+  @ApiProperty({ enum: ['local', 'service', 'migrated'], example: 'local' })
+  source: string;
+
+  @ApiProperty({ description: "The identity's roles, comma-joined", example: 'Administrator, Operator, Reader' })
+  role: string;
+}
+
+/** An app token, shaped as PSU returns it (camelCase). */
+export class AppTokenDto {
+  @ApiProperty({ example: 3 })
+  id: number;
+
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'The token: only in the response that creates it (and always when enhanced security is off)',
+    example: 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ...',
+  })
+  token: string | null;
+
+  @ApiProperty({ type: TokenIdentityDto })
+  identity: TokenIdentityDto;
+
+  @ApiProperty({ example: false })
+  revoked: boolean;
+
+  @ApiProperty({ example: 'Administrator, Operator, Reader' })
+  role: string;
+
+  @ApiProperty({ type: [String], example: ['Administrator', 'Operator', 'Reader'] })
+  roles: string[];
+
+  @ApiProperty({ example: '2026-11-28T17:24:25.000Z' })
+  created: string;
+
+  @ApiProperty({ nullable: true, type: String, description: 'null: never expires', example: '2027-11-28T17:24:25.000Z' })
+  expiration: string | null;
+
+  @ApiProperty({ nullable: true, type: String, description: 'When it was revoked (or, during a rotation grace period, will be)', example: null })
+  revokedDate: string | null;
+
+  @ApiProperty({ example: 'CI pipeline' })
+  description: string;
+
+  @ApiProperty({ nullable: true, type: String, description: 'Recorded at most once a minute', example: '2026-11-28T18:00:00.000Z' })
+  lastUsed: string | null;
+}
+
+export class GrantQueryDto {
+  @ApiPropertyOptional({ type: [String], description: 'A subset of the roles to put in the token (repeat, or comma-separate)', example: 'Reader' })
+  @IsOptional()
+  @RoleList()
+  @IsArray()
+  @ArrayMaxSize(64)
+  @IsString({ each: true })
+  role?: string[];
+
+  @ApiPropertyOptional({ minimum: 1, maximum: MAX_LIFESPAN_DAYS, example: 30 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'lifespanDays must be a whole number of days' })
+  @Min(1)
+  @Max(MAX_LIFESPAN_DAYS)
+  lifespanDays?: number;
+
+  @ApiPropertyOptional({ type: String, description: 'ISO 8601 date, or "never"', example: '2027-06-30T00:00:00Z' })
+  @IsOptional()
+  @FlexibleDate({ allowNever: true })
+  expiration?: Expiration;
+
+  @ApiPropertyOptional({ maxLength: 1024, example: 'CI pipeline' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(1024)
+  description?: string;
+}
+
+export class IdentityRefDto {
+  @ApiPropertyOptional({ example: 2 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(2_147_483_647)
+  id?: number;
+
+  @ApiPropertyOptional({ example: 'adam@ironmansoftware.onmicrosoft.com' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(256)
+  name?: string;
+}
+
+export class GrantBodyDto {
+  @ApiPropertyOptional({ type: IdentityRefDto, description: 'Whom the token is for (by id or name); omitted: the caller' })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => IdentityRefDto)
+  identity?: IdentityRefDto;
+
+  @ApiPropertyOptional({ type: [String], description: 'Roles to put in the token; default: all the identity\'s roles. Also accepted as `role`', example: ['Operator'] })
+  @IsOptional()
+  @RoleList()
+  @IsArray()
+  @ArrayMaxSize(64)
+  @IsString({ each: true })
+  roles?: string[];
+
+  @ApiPropertyOptional({ description: 'Same as `roles`: an array or a comma-joined string', example: 'Operator' })
+  @IsOptional()
+  @RoleList()
+  @IsArray()
+  @ArrayMaxSize(64)
+  @IsString({ each: true })
+  role?: string[];
+
+  @ApiPropertyOptional({ type: String, description: 'ISO 8601 date, "never", or a Windows PowerShell 5.1 date object', example: '2027-06-30T00:00:00Z' })
+  @IsOptional()
+  @FlexibleDate({ allowNever: true })
+  expiration?: Expiration;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: MAX_LIFESPAN_DAYS, example: 90 })
+  @IsOptional()
+  @IsInt({ message: 'lifespanDays must be a whole number of days' })
+  @Min(1)
+  @Max(MAX_LIFESPAN_DAYS)
+  lifespanDays?: number;
+
+  @ApiPropertyOptional({ maxLength: 1024, example: 'payroll nightly job' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(1024)
+  description?: string;
+}
+
+export class MigrationIdentityDto {
+  @ApiProperty({ example: 'Admin' })
+  @IsString()
+  @MaxLength(256)
+  name: string;
+}
+
+/** PSU's migration body: `{Token, Identity: {Name}, Role, Expiration}`, property names in any case. */
+export class MigrateTokenDto {
+  @ApiProperty({ description: 'The token minted by PSU or another instance with the same signing key', example: 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ...' })
+  @IsString()
+  @MaxLength(MAX_TOKEN_BYTES)
+  token: string;
+
+  @ApiProperty({ type: MigrationIdentityDto })
+  @ValidateNested()
+  @Type(() => MigrationIdentityDto)
+  identity: MigrationIdentityDto;
+
+  @ApiProperty({ description: "The token's roles: a string, comma-joined string or array; must match its role claim", example: 'Administrator' })
+  @RoleList()
+  @IsArray()
+  @ArrayMaxSize(64)
+  @IsString({ each: true })
+  role: string[];
+
+  @ApiPropertyOptional({ type: String, description: 'ISO 8601 (up to 7 fractional digits) or a Windows PowerShell 5.1 date object', example: '2027-05-28T17:24:25.1234567+02:00' })
+  @IsOptional()
+  @FlexibleDate({ allowNever: true })
+  expiration?: Expiration;
+}
+
+export class RotateTokenDto {
+  @ApiPropertyOptional({ minimum: 0, maximum: 604800, default: 0, description: 'Seconds the old token keeps working (at most 7 days)', example: 300 })
+  @IsOptional()
+  @IsInt({ message: 'graceSeconds must be a whole number' })
+  @Min(0)
+  @Max(604800)
+  graceSeconds?: number;
+}
+
+export class ListTokensQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ description: 'Identity id or name (Administrators)', example: 'admin' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(256)
+  identity?: string;
+
+  @ApiPropertyOptional({ example: false })
+  @IsOptional()
+  @booleanQuery()
+  @IsBoolean({ message: 'revoked must be true or false' })
+  revoked?: boolean;
+
+  @ApiPropertyOptional({ example: false })
+  @IsOptional()
+  @booleanQuery()
+  @IsBoolean({ message: 'expired must be true or false' })
+  expired?: boolean;
+
+  @ApiPropertyOptional({ description: 'Text in the description or the identity name', example: 'pipeline' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(256)
+  search?: string;
+}
+

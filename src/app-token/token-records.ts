@@ -1,0 +1,114 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { BoundedCache } from '../common/bounded-cache.js';
+import type { IdentitySource } from '../auth/principal.js';
+import { InvalidationService } from '../database/invalidation.service.js';
+
+/** What authentication needs of a token record. */
+export interface TokenRecord {
+  id: number;
+  tokenSha256: Buffer;
+  identityId: number;
+  /** Epoch ms; null: never. */
+  expiresAt: number | null;
+  /** Epoch ms, possibly in the future (rotation grace); null: not revoked. */
+  revokedAt: number | null;
+  roleIds: readonly number[];
+}
+
+/** What authentication needs of an identity. */
+export interface IdentityRecord {
+  id: number;
+  name: string;
+  source: IdentitySource;
+  disabled: boolean;
+  /** role id → name */
+  roles: ReadonlyMap<number, string>;
+}
+
+const MAX_ENTRIES = 20_000;
+/** A backstop only: NOTIFY is what keeps entries current. */
+const TTL_MS = 5 * 60_000;
+
+/**
+ * Token and identity records for authentication, cached in bounded in-process maps so a valid token
+ * costs no database round trip. Entries are dropped when InvalidationService reports a change (from
+ * this instance or, through NOTIFY, any other), and caching is off while that channel is down.
+ */
+@Injectable()
+export class TokenRecords {
+  private readonly tokens = new BoundedCache<string, TokenRecord | null>(MAX_ENTRIES, TTL_MS);
+  private readonly identities = new BoundedCache<number, IdentityRecord | null>(MAX_ENTRIES, TTL_MS);
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly invalidation: InvalidationService,
+  ) {
+    invalidation.subscribe((event) => {
+      if (event.kind === 'token') this.tokens.delete(event.hash);
+      else if (event.kind === 'identity') this.identities.delete(event.id);
+      else {
+        this.tokens.clear();
+        this.identities.clear();
+      }
+    });
+  }
+
+  token(hash: string): Promise<TokenRecord | null> {
+    return this.cached(this.tokens, hash, () => this.loadToken(hash));
+  }
+
+  identity(id: number): Promise<IdentityRecord | null> {
+    return this.cached(this.identities, id, () => this.loadIdentity(id));
+  }
+
+  private async cached<K, V>(cache: BoundedCache<K, V | null>, key: K, load: () => Promise<V | null>): Promise<V | null> {
+    if (this.invalidation.cacheable) {
+      const hit = cache.get(key);
+      if (hit !== undefined) return hit;
+    }
+    const epoch = this.invalidation.epoch;
+    const value = await load();
+    // A change announced while loading may not be reflected in what was read: do not keep it.
+    if (this.invalidation.cacheable && this.invalidation.epoch === epoch) cache.set(key, value);
+    return value;
+  }
+
+  private async loadToken(hash: string): Promise<TokenRecord | null> {
+    const rows = (await this.dataSource.query(
+      `SELECT t.id, t.token_sha256, t.identity_id, t.expires_at, t.revoked_at,
+              coalesce(array_agg(tr.role_id) FILTER (WHERE tr.role_id IS NOT NULL), '{}') AS role_ids
+         FROM app_token t LEFT JOIN app_token_role tr ON tr.app_token_id = t.id
+        WHERE t.hash = $1
+        GROUP BY t.id`,
+      [hash],
+    )) as Array<{ id: number; token_sha256: Buffer; identity_id: number; expires_at: Date | null; revoked_at: Date | null; role_ids: number[] }>;
+    const row = rows[0];
+    if (!row) return null;
+    return {
+      id: row.id,
+      tokenSha256: row.token_sha256,
+      identityId: row.identity_id,
+      expiresAt: row.expires_at?.getTime() ?? null,
+      revokedAt: row.revoked_at?.getTime() ?? null,
+      roleIds: row.role_ids,
+    };
+  }
+
+  private async loadIdentity(id: number): Promise<IdentityRecord | null> {
+    const rows = (await this.dataSource.query(
+      `SELECT i.id, i.name, i.source, i.disabled,
+              coalesce(json_agg(json_build_object('id', r.id, 'name', r.name)) FILTER (WHERE r.id IS NOT NULL), '[]') AS roles
+         FROM identity i
+         LEFT JOIN identity_role ir ON ir.identity_id = i.id
+         LEFT JOIN role r ON r.id = ir.role_id
+        WHERE i.id = $1
+        GROUP BY i.id`,
+      [id],
+    )) as Array<{ id: number; name: string; source: IdentitySource; disabled: boolean; roles: Array<{ id: number; name: string }> }>;
+    const row = rows[0];
+    if (!row) return null;
+    return { id: row.id, name: row.name, source: row.source, disabled: row.disabled, roles: new Map(row.roles.map((r) => [r.id, r.name])) };
+  }
+}

@@ -1,0 +1,33 @@
+import { describe, expect, it } from '@jest/globals';
+import { InvalidDate, parseFlexibleDate } from './flexible-date.js';
+
+describe('parseFlexibleDate', () => {
+  it.each([
+    ['2027-05-28T17:24:25.1234567+02:00', '2027-05-28T15:24:25.123Z'],
+    ['2027-05-28T17:24:25.1234567Z', '2027-05-28T17:24:25.123Z'],
+    ['2027-05-28T17:24:25+0200', '2027-05-28T15:24:25.000Z'],
+    ['2027-05-28T17:24:25', '2027-05-28T17:24:25.000Z'],
+    ['2027-05-28', '2027-05-28T00:00:00.000Z'],
+    ['2200-01-01T00:00:00Z', '2200-01-01T00:00:00.000Z'],
+    ['/Date(1633646998000)/', '2021-10-07T22:49:58.000Z'],
+  ])('reads %s', (text, iso) => {
+    expect((parseFlexibleDate(text, false) as Date).toISOString()).toBe(iso);
+  });
+
+  it("reads Windows PowerShell 5.1's date object", () => {
+    const date = parseFlexibleDate({ value: '/Date(1633646998000)/', DisplayHint: 2, DateTime: 'Thursday, October 7, 2021 10:49:58 PM' }, false);
+    expect((date as Date).toISOString()).toBe('2021-10-07T22:49:58.000Z');
+  });
+
+  it('reads never only where allowed', () => {
+    expect(parseFlexibleDate('Never', true)).toBe('never');
+    expect(parseFlexibleDate('never', false)).toBeInstanceOf(InvalidDate);
+  });
+
+  it.each([['tomorrow'], ['2027-02-30'], ['2027-13-01'], ['12/31/2027'], [42], [null], [['2027-01-01']], [{ value: 5 }], [{ value: '/Date(1)/', Extra: 1 }]])(
+    'refuses %j with a reason',
+    (value) => {
+      expect(parseFlexibleDate(value, true)).toBeInstanceOf(InvalidDate);
+    },
+  );
+});

@@ -1,0 +1,127 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import pg from 'pg';
+import type { EntityManager } from 'typeorm';
+import { DATABASE_RUNTIME, type DatabaseRuntime } from './database-runtime.js';
+
+/** What changed, in terms of what caches hold. */
+export type Invalidation = { kind: 'token'; hash: string } | { kind: 'identity'; id: number } | { kind: 'all' };
+
+export const INVALIDATION_CHANNEL = 'apptoken_invalidation';
+
+export function encodeInvalidation(event: Invalidation): string {
+  return event.kind === 'token' ? `t:${event.hash}` : event.kind === 'identity' ? `i:${event.id}` : '*';
+}
+
+export function decodeInvalidation(payload: string): Invalidation {
+  if (payload.startsWith('t:')) return { kind: 'token', hash: payload.slice(2) };
+  if (payload.startsWith('i:') && /^\d+$/.test(payload.slice(2))) return { kind: 'identity', id: Number(payload.slice(2)) };
+  return { kind: 'all' };
+}
+
+const RECONNECT_MIN_MS = 250;
+const RECONNECT_MAX_MS = 5000;
+
+/**
+ * Keeps every instance's caches honest. A change that can refuse a token is announced with
+ * PostgreSQL NOTIFY inside the transaction that makes it (so it is delivered exactly when it commits),
+ * applied here at once, and applied by every other instance on the same database when NOTIFY arrives.
+ * While the LISTEN connection is down, {@link cacheable} is false and caches are bypassed; when it
+ * comes back everything is flushed, since notifications sent meanwhile are lost.
+ * On embedded PGlite (one process) invalidation is in-process only.
+ */
+@Injectable()
+export class InvalidationService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(InvalidationService.name);
+  private readonly subscribers = new Set<(event: Invalidation) => void>();
+  private client: pg.Client | undefined;
+  private listening = false;
+  private stopped = false;
+  private reconnectDelay = RECONNECT_MIN_MS;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  /** Bumped on every invalidation: a cache fill that started before a bump must not be stored. */
+  private epochValue = 0;
+  private readonly deadClients = new WeakSet<pg.Client>();
+
+  constructor(@Inject(DATABASE_RUNTIME) private readonly runtime: DatabaseRuntime) {}
+
+  /** Whether caches may be used now: changes made on any instance are known to reach this one. */
+  get cacheable(): boolean {
+    return this.runtime.embedded || this.listening;
+  }
+
+  get epoch(): number {
+    return this.epochValue;
+  }
+
+  subscribe(subscriber: (event: Invalidation) => void): void {
+    this.subscribers.add(subscriber);
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.runtime.embedded) await this.connect();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.reconnectTimer);
+    this.listening = false;
+    await this.client?.end().catch(() => undefined);
+  }
+
+  /** Announces changes from inside the transaction that makes them; they reach other instances on commit. */
+  async notify(manager: EntityManager, events: readonly Invalidation[]): Promise<void> {
+    if (this.runtime.embedded) return;
+    for (const event of events) {
+      await manager.query('SELECT pg_notify($1, $2)', [INVALIDATION_CHANNEL, encodeInvalidation(event)]);
+    }
+  }
+
+  /** Applies changes to this instance's caches; call right after the transaction commits. */
+  apply(events: readonly Invalidation[]): void {
+    for (const event of events) this.dispatch(event);
+  }
+
+  private dispatch(event: Invalidation): void {
+    this.epochValue++;
+    for (const subscriber of this.subscribers) subscriber(event);
+  }
+
+  private async connect(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.runtime.url, application_name: 'apptoken-server-listener', keepAlive: true });
+    client.on('notification', (message) => {
+      if (message.channel === INVALIDATION_CHANNEL) this.dispatch(decodeInvalidation(message.payload ?? '*'));
+    });
+    client.on('error', (error) => this.lost(client, error));
+    client.on('end', () => this.lost(client, new Error('connection ended')));
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${INVALIDATION_CHANNEL}`);
+    } catch (error) {
+      this.lost(client, error as Error);
+      return;
+    }
+    this.client = client;
+    // Anything may have changed while no one was listening.
+    this.dispatch({ kind: 'all' });
+    this.listening = true;
+    this.reconnectDelay = RECONNECT_MIN_MS;
+  }
+
+  private lost(client: pg.Client, error: Error): void {
+    // 'error' and 'end' both arrive for one failure; handle it once.
+    if (this.deadClients.has(client)) return;
+    this.deadClients.add(client);
+    const wasListening = this.listening;
+    this.listening = false;
+    this.client = undefined;
+    this.dispatch({ kind: 'all' });
+    client.removeAllListeners('end');
+    client.end().catch(() => undefined);
+    if (this.stopped) return;
+    if (wasListening) this.logger.warn(`lost the invalidation listener (${error.message}); caches are bypassed until it is back`);
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = setTimeout(() => void this.connect(), this.reconnectDelay);
+    this.reconnectTimer.unref();
+    this.reconnectDelay = Math.min(this.reconnectDelay * 2, RECONNECT_MAX_MS);
+  }
+}
