@@ -1,4 +1,4 @@
-import { HttpException, HttpStatus, Injectable, Logger, UnauthorizedException } from '@nestjs/common';
+import { BadRequestException, HttpException, HttpStatus, Injectable, Logger, UnauthorizedException } from '@nestjs/common';
 import { AuditAction, AuditService } from '../audit/audit.service.js';
 import { sha256 } from '../common/crypto.js';
 import type { IdentityDto } from '../identity/dto/identity.dto.js';
@@ -80,7 +80,10 @@ export class AuthService {
   }
 
   async signout(principal: Principal, address: string): Promise<void> {
-    if (principal.sessionId) await this.sessions.delete(principal.sessionId);
+    if (!principal.sessionId) {
+      throw new BadRequestException('Sign-out ends a sign-in session; an app token is ended by revoking it (POST /api/v1/apptoken/{id}/revoke)');
+    }
+    await this.sessions.delete(principal.sessionId);
     await this.audit.record({ action: AuditAction.Signout, actor: principal, targetIdentity: { id: principal.identityId, name: principal.name }, address });
   }
 }
