@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import fastifyCookie from '@fastify/cookie';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { LogController } from 'fastify';
+import { LogController, type RawServerDefault } from 'fastify';
 import type { Logger as PinoLogger } from 'pino';
 import { AppModule } from './app.module.js';
 import { CaseInsensitiveBodyPipe } from './common/case-insensitive-body.pipe.js';
@@ -14,6 +14,7 @@ import type { AppConfig } from './config/app-config.js';
 import { setupSwagger } from './swagger.js';
 
 export const BODY_LIMIT_BYTES = 100 * 1024;
+const FORM_ROUTE = '/api/v1/apptoken/introspect';
 
 export interface CreateAppOptions {
   config: AppConfig;
@@ -46,11 +47,23 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
   await app.register(fastifyCookie);
 
   const fastify = app.getHttpAdapter().getInstance();
+  // JSON as fastify parses it (prototype poisoning refused), except that an empty body is no body:
+  // curl -H 'content-type: application/json' -X POST, and PowerShell's -ContentType without -Body, send one.
+  const json = fastify.getDefaultJsonParser('error', 'error');
+  app.useBodyParser<RawServerDefault>('application/json', { bodyLimit: BODY_LIMIT_BYTES }, (request, body, done) => {
+    if (body.length === 0 || body.toString('utf8').trim() === '') done(null, undefined);
+    else json(request, body.toString('utf8'), done);
+  });
+
   fastify.addHook('onRequest', async (request, reply) => {
     void reply.header('X-Request-Id', request.id);
     void reply.header('X-Content-Type-Options', 'nosniff');
     void reply.header('X-Frame-Options', 'DENY');
     void reply.header('Referrer-Policy', 'no-referrer');
+    // Nest parses form bodies; they are for RFC 7662 introspection only: elsewhere they would invite cross-site form posts.
+    if (request.headers['content-type']?.startsWith('application/x-www-form-urlencoded') && request.url.split('?')[0] !== FORM_ROUTE) {
+      return reply.code(415).send({ statusCode: 415, error: 'Unsupported Media Type', message: 'Send application/json' });
+    }
   });
 
   app.useGlobalPipes(new CaseInsensitiveBodyPipe(), createValidationPipe());

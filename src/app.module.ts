@@ -4,6 +4,7 @@ import { AuthModule } from './auth/auth.module.js';
 import type { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
+import { EndpointModule } from './endpoint/endpoint.module.js';
 import { HealthModule } from './health/health.module.js';
 import { IdentityModule } from './identity/identity.module.js';
 import { RoleModule } from './role/role.module.js';
@@ -29,6 +30,7 @@ export class AppModule {
         RoleModule,
         IdentityModule,
         AuthModule,
+        EndpointModule,
         HealthModule,
       ],
     };

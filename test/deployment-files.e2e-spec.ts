@@ -38,6 +38,18 @@ describe('deployment files', () => {
     expect(environment.JWT_SIGNING_KEY).toMatch(/^\$\{JWT_SIGNING_KEY:\?/);
   });
 
+  it('puts the nginx gateway, configured from the shipped template, in front of the example upstream', () => {
+    const { gateway, upstream } = compose.services;
+    expect(gateway.image).toMatch(/^nginx:/);
+    expect(gateway.volumes).toContain('./deploy/nginx/templates:/etc/nginx/templates:ro');
+    expect(gateway.environment).toMatchObject({ APPTOKEN_URL: 'http://app:5000', UPSTREAM_URL: 'http://upstream:3000' });
+    expect(gateway.depends_on.app.condition).toBe('service_healthy');
+    const template = readFileSync('deploy/nginx/templates/apptoken-gateway.conf.template', 'utf8');
+    for (const variable of template.matchAll(/\$\{([A-Z_]+)\}/g)) expect(Object.keys(gateway.environment)).toContain(variable[1]);
+    expect(upstream.volumes[0]).toMatch(/^\.\/deploy\/example-upstream\/server\.mjs:/);
+    expect(upstream.environment.PORT).toBe(new URL(gateway.environment.UPSTREAM_URL).port);
+  });
+
   it('builds from the lock file and runs the compiled service as an unprivileged user', () => {
     expect(dockerfile).toMatch(/npm ci/);
     expect(dockerfile).toMatch(/^USER node$/m);

@@ -33,6 +33,14 @@ describe('HTTP behaviour', () => {
     }
   });
 
+  it('treats an empty JSON body as no body (curl -X POST -H content-type:application/json), and refuses prototype poisoning', async () => {
+    const granted = (await t.http.get('/api/v1/apptoken/grant', { session: admin })).body;
+    const revoke = await t.http.request('POST', `/api/v1/apptoken/${granted.id}/revoke`, { rawBody: '', headers: { 'content-type': 'application/json' }, session: admin });
+    expect(revoke.status).toBe(200);
+    const poisoned = await t.http.request('POST', '/api/v1/role', { rawBody: '{"name":"x","__proto__":{"admin":true}}', headers: { 'content-type': 'application/json' }, session: admin });
+    expect(poisoned.status).toBe(400);
+  });
+
   it('answers a body over 100 kB with 413', async () => {
     const response = await t.http.post('/api/v1/role', { name: 'big', description: 'x'.repeat(101 * 1024) }, { session: admin });
     expect(response.status).toBe(413);

@@ -92,13 +92,13 @@ twoInstances('revocation on every instance sharing the database (LISTEN/NOTIFY)'
     await admin.connect();
     try {
       // Cut every listener; a revoke NOTIFYs while no one listens.
-      await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'apptoken-server-listener'`);
+      await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'apptoken-server-listener' AND datname = $1`, [a.db.name]);
       await a.http.post(`/api/v1/apptoken/${granted.id}/revoke`, undefined, { session: sessionA });
       expect(await accepted(b, granted.token)).toBe(false);
       // Once reconnected, caching and cross-instance revocation work again.
       const next = (await a.http.get('/api/v1/apptoken/grant', { session: sessionA })).body;
       await within(10_000, async () => {
-        const { rows } = await admin.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'apptoken-server-listener'`);
+        const { rows } = await admin.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'apptoken-server-listener' AND datname = $1`, [a.db.name]);
         return rows[0].n === 2;
       });
       expect(await accepted(b, next.token)).toBe(true);

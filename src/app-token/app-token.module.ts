@@ -5,6 +5,7 @@ import { BEARER_AUTHENTICATOR } from '../auth/bearer-authenticator.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { AppTokenAuthenticator, AppTokenPassportGuard } from './app-token-authenticator.js';
+import { AppTokenVerifier } from './app-token-verifier.js';
 import { AppTokenHousekeepingService } from './app-token-housekeeping.service.js';
 import { AppTokenController } from './app-token.controller.js';
 import { AppTokenEntity } from './app-token.entity.js';
@@ -25,6 +26,7 @@ import { TokenRecords } from './token-records.js';
       useFactory: (config: AppConfig) => new SigningKeys(config.jwt.signingKey!, config.jwt.previousSigningKeys),
     },
     AppTokenService,
+    AppTokenVerifier,
     AppTokenStrategy,
     AppTokenPassportGuard,
     AppTokenAuthenticator,
@@ -33,6 +35,6 @@ import { TokenRecords } from './token-records.js';
     AppTokenHousekeepingService,
     { provide: BEARER_AUTHENTICATOR, useExisting: AppTokenAuthenticator },
   ],
-  exports: [BEARER_AUTHENTICATOR, AppTokenService, SigningKeys, TokenRecords],
+  exports: [BEARER_AUTHENTICATOR, AppTokenService, AppTokenVerifier, LastUsedTracker],
 })
 export class AppTokenModule {}

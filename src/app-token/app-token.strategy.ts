@@ -1,16 +1,14 @@
 import { HttpException, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
-import { timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import type { Principal } from '../auth/principal.js';
-import { sha256 } from '../common/crypto.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
+import { AppTokenVerifier, INVALID_TOKEN } from './app-token-verifier.js';
 import { LastUsedTracker } from './last-used.tracker.js';
 import { SigningKeys } from './signing-keys.js';
-import { verifyToken, type TokenClaims } from './token-codec.js';
-import { TokenRecords } from './token-records.js';
+import type { TokenClaims } from './token-codec.js';
 
 export const APP_TOKEN_STRATEGY = 'app-token';
 
@@ -18,22 +16,17 @@ export const APP_TOKEN_STRATEGY = 'app-token';
 const VERIFIED = Symbol('verifiedClaims');
 type VerifiedRequest = FastifyRequest & { [VERIFIED]?: { claims: TokenClaims; token: string } };
 
-/** Why a token is refused, in the words a caller may see (nothing about keys or claims). */
-const REFUSED = 'Invalid app token';
-
 /**
  * Bearer app tokens through passport-jwt. The token comes only from the Authorization header (never the
- * URL). Our codec checks it first (size, shape, HS256 only, which of our keys signed it, issuer, audience,
- * nbf/exp with 60 s tolerance) and hands passport-jwt that key as a KeyObject for its own check. Then the
- * record decides: it must exist, match the token's SHA-256, be neither revoked nor expired, and belong to
- * an enabled identity. The roles are the record's roles the identity still holds; the claim is not trusted.
+ * URL). The verifier's codec checks it first and hands passport-jwt the key that signed it, as a
+ * KeyObject, for jsonwebtoken's own check (HS256, issuer, audience, 60 s skew); then the record decides.
  */
 @Injectable()
 export class AppTokenStrategy extends PassportStrategy(Strategy, APP_TOKEN_STRATEGY) {
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
     keys: SigningKeys,
-    private readonly records: TokenRecords,
+    private readonly verifier: AppTokenVerifier,
     private readonly lastUsed: LastUsedTracker,
   ) {
     super({
@@ -44,9 +37,9 @@ export class AppTokenStrategy extends PassportStrategy(Strategy, APP_TOKEN_STRAT
       audience: config.jwt.audience,
       jsonWebTokenOptions: { clockTolerance: 60 },
       secretOrKeyProvider: (request: VerifiedRequest, rawToken: string, done: (error: unknown, key?: string | Buffer) => void) => {
-        const result = verifyToken(rawToken, { keys: keys.all, issuer: config.jwt.issuer, audience: config.jwt.audience });
+        const result = verifier.verifyClaims(rawToken);
         if (!result.ok) {
-          done(new UnauthorizedException(result.reason === 'expired' ? `${REFUSED}: expired` : REFUSED));
+          done(new UnauthorizedException(result.reason === 'expired' ? `${INVALID_TOKEN}: expired` : INVALID_TOKEN));
           return;
         }
         request[VERIFIED] = { claims: result.claims, token: rawToken };
@@ -58,21 +51,11 @@ export class AppTokenStrategy extends PassportStrategy(Strategy, APP_TOKEN_STRAT
 
   async validate(request: VerifiedRequest): Promise<Principal> {
     const verified = request[VERIFIED];
-    if (!verified) throw new UnauthorizedException(REFUSED);
-    const record = await this.records.token(verified.claims.hash);
-    if (!record || !timingSafeEqual(sha256(verified.token), record.tokenSha256)) throw new UnauthorizedException(REFUSED);
-    const now = Date.now();
-    if (record.revokedAt !== null && record.revokedAt <= now) throw new UnauthorizedException(`${REFUSED}: revoked`);
-    if (record.expiresAt !== null && record.expiresAt <= now) throw new UnauthorizedException(`${REFUSED}: expired`);
-    const identity = await this.records.identity(record.identityId);
-    if (!identity || identity.disabled) throw new UnauthorizedException(`${REFUSED}: its identity is disabled or gone`);
-    const roles: string[] = [];
-    for (const roleId of record.roleIds) {
-      const name = identity.roles.get(roleId);
-      if (name !== undefined) roles.push(name);
-    }
-    this.lastUsed.touch(record.id, request.ip);
-    return { identityId: identity.id, name: identity.name, source: identity.source, roles, via: 'token', tokenId: record.id };
+    if (!verified) throw new UnauthorizedException(INVALID_TOKEN);
+    const check = await this.verifier.checkRecord(verified.claims, verified.token);
+    if (!check.ok) throw new UnauthorizedException(check.message);
+    this.lastUsed.touch(check.record.id, request.ip);
+    return check.principal;
   }
 }
 
@@ -80,5 +63,5 @@ export class AppTokenStrategy extends PassportStrategy(Strategy, APP_TOKEN_STRAT
 export function passportError(error: unknown, info: unknown): Error {
   if (error instanceof Error) return error;
   if (info instanceof HttpException) return info;
-  return new UnauthorizedException(REFUSED);
+  return new UnauthorizedException(INVALID_TOKEN);
 }

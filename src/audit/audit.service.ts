@@ -9,7 +9,6 @@ import { AuditEventEntity } from './audit-event.entity.js';
 export const AuditAction = {
   SigninSucceeded: 'signin.succeeded',
   SigninFailed: 'signin.failed',
-  SigninThrottled: 'signin.throttled',
   Signout: 'signout',
   IdentityCreated: 'identity.created',
   IdentityUpdated: 'identity.updated',
@@ -24,6 +23,9 @@ export const AuditAction = {
   TokenRevoked: 'apptoken.revoked',
   TokenDeleted: 'apptoken.deleted',
   TokensPurged: 'apptoken.purged',
+  EndpointCreated: 'endpoint.created',
+  EndpointUpdated: 'endpoint.updated',
+  EndpointDeleted: 'endpoint.deleted',
 } as const;
 export type AuditAction = (typeof AuditAction)[keyof typeof AuditAction];
 

@@ -33,6 +33,13 @@ describe('CaseInsensitiveBodyPipe', () => {
     expect(() => fold({ username: 'a', UserName: 'b' })).toThrow(BadRequestException);
   });
 
+  it('refuses keys that would reach an object prototype', () => {
+    const form = Object.create(null) as Record<string, unknown>;
+    form.__proto__ = { polluted: true };
+    expect(() => fold(form)).toThrow('property __proto__ is not allowed');
+    expect(() => fold({ constructor: { prototype: {} } })).toThrow(BadRequestException);
+  });
+
   it('refuses a body that is not an object', () => {
     expect(() => fold(['a'])).toThrow('Request body must be a JSON object');
     expect(() => fold('a')).toThrow(BadRequestException);

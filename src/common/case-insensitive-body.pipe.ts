@@ -29,6 +29,7 @@ export function foldPropertyCase(value: unknown, type: Class, path = ''): unknow
   if (known.size === 0) return value;
   const result: Record<string, unknown> = {};
   for (const [key, inner] of Object.entries(value)) {
+    if (key === '__proto__' || key === 'constructor' || key === 'prototype') throw new BadRequestException(`property ${path}${key} is not allowed`);
     const declared = known.get(key.toLowerCase()) ?? key;
     if (Object.prototype.hasOwnProperty.call(result, declared)) {
       throw new BadRequestException(`property ${path}${declared} is given more than once (property names are case-insensitive)`);

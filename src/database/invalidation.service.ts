@@ -4,17 +4,20 @@ import type { EntityManager } from 'typeorm';
 import { DATABASE_RUNTIME, type DatabaseRuntime } from './database-runtime.js';
 
 /** What changed, in terms of what caches hold. */
-export type Invalidation = { kind: 'token'; hash: string } | { kind: 'identity'; id: number } | { kind: 'all' };
+export type Invalidation = { kind: 'token'; hash: string } | { kind: 'identity'; id: number } | { kind: 'endpoints' } | { kind: 'all' };
 
 export const INVALIDATION_CHANNEL = 'apptoken_invalidation';
 
 export function encodeInvalidation(event: Invalidation): string {
-  return event.kind === 'token' ? `t:${event.hash}` : event.kind === 'identity' ? `i:${event.id}` : '*';
+  if (event.kind === 'token') return `t:${event.hash}`;
+  if (event.kind === 'identity') return `i:${event.id}`;
+  return event.kind === 'endpoints' ? 'e' : '*';
 }
 
 export function decodeInvalidation(payload: string): Invalidation {
   if (payload.startsWith('t:')) return { kind: 'token', hash: payload.slice(2) };
   if (payload.startsWith('i:') && /^\d+$/.test(payload.slice(2))) return { kind: 'identity', id: Number(payload.slice(2)) };
+  if (payload === 'e') return { kind: 'endpoints' };
   return { kind: 'all' };
 }
 

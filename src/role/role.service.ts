@@ -89,6 +89,9 @@ export class RoleService {
     const role = await this.getEntity(name);
     if (role.builtin) throw new ConflictException(`${role.name} is a built-in role and cannot be deleted`);
     await this.dataSource.transaction(async (manager) => {
+      // Dropping it from an endpoint rule's list would quietly open that rule to every token.
+      const [{ rules }] = (await manager.query('SELECT array_agg(endpoint_rule_id ORDER BY endpoint_rule_id) AS rules FROM endpoint_rule_role WHERE role_id = $1', [role.id])) as Array<{ rules: number[] | null }>;
+      if (rules) throw new ConflictException(`role ${role.name} is required by endpoint rule ${rules.join(', ')}; change those rules first`);
       await manager.delete(RoleEntity, { id: role.id });
       await this.audit.record({ action: AuditAction.RoleDeleted, actor, address, detail: { role: role.name } }, manager);
       // Every identity and token holding it loses it at once.

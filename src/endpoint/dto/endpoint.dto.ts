@@ -1,0 +1,107 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
+import { PageQueryDto } from '../../common/pagination.js';
+import { RoleList } from '../../common/role-list.js';
+import { ANY_METHOD, HTTP_METHODS } from '../route-matcher.js';
+
+/** Methods as a string ("GET", "GET,POST", "*") or an array; upper-cased. */
+const MethodList = () =>
+  Transform(({ value }) => {
+    const list = typeof value === 'string' ? value.split(',') : value;
+    return Array.isArray(list) ? list.map((m) => (typeof m === 'string' ? m.trim().toUpperCase() : m)).filter((m) => m !== '') : list;
+  });
+
+const METHOD_VALUES = [...HTTP_METHODS, ANY_METHOD, 'ANY'];
+
+export class EndpointDto {
+  @ApiProperty({ example: 1 })
+  id: number;
+
+  @ApiProperty({ example: '/payroll/*' })
+  url: string;
+
+  @ApiProperty({ type: [String], description: '"*": any method', example: ['GET'] })
+  method: string[];
+
+  @ApiProperty({ description: 'false: no token needed', example: true })
+  authentication: boolean;
+
+  @ApiProperty({ type: [String], description: 'A token needs one of these (Administrator does not bypass the list)', example: ['Payroll'] })
+  role: string[];
+}
+
+export class CreateEndpointDto {
+  @ApiProperty({ description: 'Path pattern: literal segments, :param (one segment), * last (the rest)', example: '/payroll/*' })
+  @IsString()
+  @MaxLength(1024)
+  url: string;
+
+  @ApiPropertyOptional({ type: [String], description: 'Methods; a string or an array; omitted or "*": any', example: ['GET', 'POST'] })
+  @IsOptional()
+  @MethodList()
+  @IsArray()
+  @ArrayMaxSize(8)
+  @IsIn(METHOD_VALUES, { each: true, message: `method must be one of ${HTTP_METHODS.join(', ')} or *` })
+  method?: string[];
+
+  @ApiPropertyOptional({ default: true, example: true })
+  @IsOptional()
+  @IsBoolean()
+  authentication?: boolean;
+
+  @ApiPropertyOptional({ type: [String], description: 'Roles accepted; a string or an array. Also accepted as `roles`', example: ['Payroll'] })
+  @IsOptional()
+  @RoleList()
+  @IsArray()
+  @ArrayMaxSize(64)
+  @IsString({ each: true })
+  role?: string[];
+
+  @ApiPropertyOptional({ type: [String], description: 'Same as `role`', example: ['Payroll'] })
+  @IsOptional()
+  @RoleList()
+  @IsArray()
+  @ArrayMaxSize(64)
+  @IsString({ each: true })
+  roles?: string[];
+}
+
+export class UpdateEndpointDto {
+  @ApiPropertyOptional({ example: '/payroll/:id' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(1024)
+  url?: string;
+
+  @ApiPropertyOptional({ type: [String], example: ['GET'] })
+  @IsOptional()
+  @MethodList()
+  @IsArray()
+  @ArrayMaxSize(8)
+  @IsIn(METHOD_VALUES, { each: true, message: `method must be one of ${HTTP_METHODS.join(', ')} or *` })
+  method?: string[];
+
+  @ApiPropertyOptional({ example: true })
+  @IsOptional()
+  @IsBoolean()
+  authentication?: boolean;
+
+  @ApiPropertyOptional({ type: [String], example: ['Payroll', 'Reader'] })
+  @IsOptional()
+  @RoleList()
+  @IsArray()
+  @ArrayMaxSize(64)
+  @IsString({ each: true })
+  role?: string[];
+
+  @ApiPropertyOptional({ type: [String], description: 'Same as `role`', example: ['Payroll'] })
+  @IsOptional()
+  @RoleList()
+  @IsArray()
+  @ArrayMaxSize(64)
+  @IsString({ each: true })
+  roles?: string[];
+}
+
+export class ListEndpointsQueryDto extends PageQueryDto {}

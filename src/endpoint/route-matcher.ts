@@ -1,0 +1,162 @@
+/**
+ * Matching a request's method and path to the most specific endpoint rule, in time that depends on
+ * the path's depth, not on the number of rules: the rules are compiled into a segment trie.
+ *
+ * Patterns: `/users/:id` (`:name` is exactly one segment), `/payroll/*` (`*`, last only, is one or more
+ * segments), literal segments otherwise. Specificity, segment by segment from the left: a literal beats a
+ * parameter, which beats a wildcard; for the same pattern a rule naming the method beats one for any method.
+ */
+
+export const ANY_METHOD = '*';
+export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+
+export interface EndpointRule {
+  id: number;
+  url: string;
+  /** Upper-case methods; empty: any method. */
+  methods: readonly string[];
+  authentication: boolean;
+  /** Role names; a token needs one of them. Empty (with authentication): any valid token. */
+  roles: readonly string[];
+}
+
+export type PatternSegment = { kind: 'literal'; value: string } | { kind: 'param'; name: string } | { kind: 'wildcard' };
+
+const PARAM = /^:[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** The segments of a rule's URL pattern, or a message saying what is wrong with it. */
+export function parsePattern(url: string): PatternSegment[] | string {
+  if (!url.startsWith('/')) return 'url must start with "/"';
+  if (url.length > 1024) return 'url must be at most 1024 characters';
+  if (/[?#\s]/.test(url)) return 'url is a path pattern: no query, fragment or spaces';
+  const raw = url.split('/').slice(1);
+  if (raw.length > 0 && raw[raw.length - 1] === '') raw.pop();
+  const segments: PatternSegment[] = [];
+  for (const [index, segment] of raw.entries()) {
+    if (segment === '') return 'url must not contain empty segments ("//")';
+    if (segment === '.' || segment === '..') return 'url must not contain "." or ".." segments';
+    if (segment === '*') {
+      if (index !== raw.length - 1) return '"*" may only be the last segment (it matches the rest of the path)';
+      segments.push({ kind: 'wildcard' });
+    } else if (segment.startsWith(':')) {
+      if (!PARAM.test(segment)) return `"${segment}" is not a parameter name (letters, digits and _ after ":")`;
+      segments.push({ kind: 'param', name: segment.slice(1) });
+    } else if (segment.includes('*')) {
+      return '"*" must be a whole segment, as in /payroll/*';
+    } else {
+      const decoded = decodeSegment(segment);
+      if (decoded === null) return `"${segment}" has a malformed percent-encoding`;
+      segments.push({ kind: 'literal', value: decoded });
+    }
+  }
+  return segments;
+}
+
+/** The pattern with parameter names erased: two rules with the same shape cover the same paths. */
+export function patternShape(segments: readonly PatternSegment[]): string {
+  return '/' + segments.map((s) => (s.kind === 'literal' ? encodeURIComponent(s.value) : s.kind === 'param' ? ':' : '*')).join('/');
+}
+
+function decodeSegment(segment: string): string | null {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The segments of a request URI as the upstream will see them: query dropped, empty segments merged,
+ * percent-encoding decoded, and `.`/`..` resolved (RFC 3986 §5.2.4), so `/public/../payroll/x` or
+ * `/pay%72oll/x` cannot slip past the rule for `/payroll/*`. Null when the URI is not a valid path.
+ */
+export function requestSegments(uri: string): string[] | null {
+  let path = uri;
+  const query = path.search(/[?#]/);
+  if (query !== -1) path = path.slice(0, query);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) {
+    // An absolute-form request target.
+    const slash = path.indexOf('/', path.indexOf('//') + 2);
+    path = slash === -1 ? '/' : path.slice(slash);
+  }
+  if (!path.startsWith('/')) return null;
+  const out: string[] = [];
+  for (const raw of path.split('/')) {
+    if (raw === '') continue;
+    const segment = decodeSegment(raw);
+    if (segment === null) return null;
+    if (segment === '.') continue;
+    if (segment === '..') {
+      out.pop();
+      continue;
+    }
+    out.push(segment);
+  }
+  return out;
+}
+
+interface Terminal {
+  byMethod: Map<string, EndpointRule>;
+  any?: EndpointRule;
+}
+
+class Node {
+  readonly literals = new Map<string, Node>();
+  param?: Node;
+  /** Rules ending in `*` below this node. */
+  wildcard?: Terminal;
+  /** Rules ending exactly here. */
+  terminal?: Terminal;
+}
+
+function addTo(terminal: Terminal | undefined, rule: EndpointRule): Terminal {
+  const target: Terminal = terminal ?? { byMethod: new Map() };
+  if (rule.methods.length === 0) target.any ??= rule;
+  for (const method of rule.methods) if (!target.byMethod.has(method)) target.byMethod.set(method, rule);
+  return target;
+}
+
+function pick(terminal: Terminal | undefined, method: string): EndpointRule | undefined {
+  if (!terminal) return undefined;
+  // HEAD is a GET without a body: a GET rule covers it unless a HEAD rule says otherwise.
+  return terminal.byMethod.get(method) ?? (method === 'HEAD' ? terminal.byMethod.get('GET') : undefined) ?? terminal.any;
+}
+
+export class RouteMatcher {
+  private readonly root = new Node();
+  readonly size: number;
+
+  constructor(rules: readonly EndpointRule[]) {
+    this.size = rules.length;
+    // Lower ids first: of two identical rules (refused at creation, but possible by direct SQL) the older wins.
+    for (const rule of [...rules].sort((a, b) => a.id - b.id)) {
+      const segments = parsePattern(rule.url);
+      if (typeof segments === 'string') continue;
+      let node = this.root;
+      for (const segment of segments) {
+        if (segment.kind === 'wildcard') break;
+        if (segment.kind === 'literal') {
+          let next = node.literals.get(segment.value);
+          if (!next) node.literals.set(segment.value, (next = new Node()));
+          node = next;
+        } else {
+          node = node.param ??= new Node();
+        }
+      }
+      if (segments.length > 0 && segments[segments.length - 1].kind === 'wildcard') node.wildcard = addTo(node.wildcard, rule);
+      else node.terminal = addTo(node.terminal, rule);
+    }
+  }
+
+  /** The most specific rule for this method and path (segments from {@link requestSegments}). */
+  match(method: string, segments: readonly string[]): EndpointRule | undefined {
+    return this.search(this.root, method.toUpperCase(), segments, 0);
+  }
+
+  private search(node: Node, method: string, segments: readonly string[], index: number): EndpointRule | undefined {
+    if (index === segments.length) return pick(node.terminal, method);
+    const literal = node.literals.get(segments[index]);
+    const found = (literal && this.search(literal, method, segments, index + 1)) || (node.param && this.search(node.param, method, segments, index + 1));
+    return found || pick(node.wildcard, method);
+  }
+}

@@ -1,0 +1,175 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { ADMIN_PASSWORD, startApp, TEST_SIGNING_KEY, type TestApp } from './support/app.js';
+import { HttpClient } from './support/http.js';
+
+const onPath = (command: string) => spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
+const haveNginx = onPath('nginx');
+const haveCurlTools = onPath('curl') && onPath('jq') && onPath('openssl');
+if (!haveNginx) process.stdout.write('SKIPPED: the nginx gateway spec needs nginx on the PATH (.ci/run installs nginx-light)\n');
+if (haveNginx && !haveCurlTools) process.stdout.write('SKIPPED: the curl example needs curl, jq and openssl on the PATH\n');
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForPort(port: number, child: ChildProcess, output: () => string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}: ${output()}`);
+    try {
+      await fetch(`http://127.0.0.1:${port}/`);
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  throw new Error(`nothing listens on ${port}: ${output()}`);
+}
+
+/** The shipped template, with the variables the nginx Docker image would substitute. */
+async function renderTemplate(variables: Record<string, string>): Promise<string> {
+  const template = await readFile('deploy/nginx/templates/apptoken-gateway.conf.template', 'utf8');
+  return template.replace(/\$\{([A-Z_]+)\}/g, (whole, name: string) => variables[name] ?? whole);
+}
+
+(haveNginx ? describe : describe.skip)('a real nginx gateway (auth_request) in front of an upstream service', () => {
+  let t: TestApp;
+  let dir: string;
+  let nginx: ChildProcess;
+  let upstream: ChildProcess;
+  let gateway: HttpClient;
+  let gatewayUrl: string;
+  let session: string;
+  let payrollToken: { id: number; token: string };
+  let readerToken: string;
+  let ruleId: number;
+
+  beforeAll(async () => {
+    t = await startApp();
+    dir = await mkdtemp(path.join(os.tmpdir(), 'apptoken-nginx-'));
+
+    let upstreamOutput = '';
+    upstream = spawn(process.execPath, ['deploy/example-upstream/server.mjs'], { env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const upstreamPort = await new Promise<number>((resolve, reject) => {
+      upstream.stdout!.on('data', (chunk: Buffer) => {
+        upstreamOutput += chunk.toString();
+        const match = /port (\d+)/.exec(upstreamOutput);
+        if (match) resolve(Number(match[1]));
+      });
+      upstream.on('exit', (code) => reject(new Error(`upstream exited ${code}`)));
+    });
+
+    const port = await freePort();
+    gatewayUrl = `http://127.0.0.1:${port}`;
+    const server = await renderTemplate({ GATEWAY_PORT: `127.0.0.1:${port}`, APPTOKEN_URL: t.baseUrl, UPSTREAM_URL: `http://127.0.0.1:${upstreamPort}` });
+    await writeFile(path.join(dir, 'gateway.conf'), server);
+    await writeFile(
+      path.join(dir, 'nginx.conf'),
+      [
+        process.getuid?.() === 0 ? 'user root;' : '',
+        'daemon off;',
+        'worker_processes 1;',
+        `pid ${dir}/nginx.pid;`,
+        `error_log ${dir}/error.log warn;`,
+        'events { worker_connections 256; }',
+        'http {',
+        '  access_log off;',
+        ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((kind) => `  ${kind}_temp_path ${dir}/${kind};`),
+        `  include ${dir}/gateway.conf;`,
+        '}',
+      ].join('\n'),
+    );
+    let nginxOutput = '';
+    nginx = spawn('nginx', ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-e', path.join(dir, 'error.log')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    nginx.stderr!.on('data', (chunk: Buffer) => (nginxOutput += chunk.toString()));
+    await waitForPort(port, nginx, () => nginxOutput);
+    gateway = new HttpClient(gatewayUrl);
+
+    session = await t.http.signin('admin', ADMIN_PASSWORD);
+    await t.http.post('/api/v1/role', { name: 'Payroll' }, { session });
+    const bot = (await t.http.post('/api/v1/identity', { name: 'José Payroll-Bot', source: 'service', roles: ['Payroll'] }, { session })).body;
+    const reader = (await t.http.post('/api/v1/identity', { name: 'auditor', source: 'service', roles: ['Reader'] }, { session })).body;
+    payrollToken = (await t.http.get(`/api/v1/apptoken/grant/${bot.id}`, { session })).body;
+    readerToken = (await t.http.get(`/api/v1/apptoken/grant/${reader.id}`, { session })).body.token;
+    ruleId = (await t.http.post('/api/v1/endpoint', { url: '/payroll/*', method: ['GET', 'POST'], role: 'Payroll' }, { session })).body.id;
+    await t.http.post('/api/v1/endpoint', { url: '/public/*', authentication: false }, { session });
+  });
+
+  afterAll(async () => {
+    nginx?.kill('SIGQUIT');
+    upstream?.kill();
+    await t?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('passes a token with the custom role through, and the upstream sees who is calling (not the token)', async () => {
+    const response = await gateway.get('/payroll/2026/11?format=json', { token: payrollToken.token, headers: { 'X-Identity-Name': 'admin', 'X-Identity-Roles': 'Administrator' } });
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({
+      method: 'GET',
+      url: '/payroll/2026/11?format=json',
+      identity: { name: 'José Payroll-Bot', id: expect.any(String), roles: ['Payroll'] },
+      authorization: null,
+    });
+    expect((await gateway.post('/payroll/run', {}, { token: payrollToken.token })).status).toBe(200);
+  });
+
+  it('refuses a token without the role (403), and no token (401), with JSON bodies', async () => {
+    const forbidden = await gateway.get('/payroll/2026/11', { token: readerToken });
+    expect(forbidden.status).toBe(403);
+    expect(forbidden.body).toMatchObject({ statusCode: 403 });
+    const unauthorized = await gateway.get('/payroll/2026/11');
+    expect(unauthorized.status).toBe(401);
+    expect(unauthorized.headers.get('www-authenticate')).toMatch(/^Bearer/);
+    // A method the rule does not list, and a path no rule matches.
+    expect((await gateway.request('DELETE', '/payroll/2026/11', { token: payrollToken.token })).status).toBe(403);
+    expect((await gateway.get('/elsewhere', { token: payrollToken.token })).status).toBe(403);
+    // Dot segments and encodings do not slip past the rule.
+    expect((await gateway.get('/public/../payroll/2026', { token: readerToken })).status).toBe(403);
+  });
+
+  it('lets a rule without authentication through with no token', async () => {
+    const response = await gateway.get('/public/status');
+    expect(response.status).toBe(200);
+    expect(response.body.identity).toEqual({ name: null, id: null, roles: [] });
+  });
+
+  it('applies a rule changed through the API on the next request, with no nginx reload', async () => {
+    expect((await gateway.get('/payroll/2026/11', { token: readerToken })).status).toBe(403);
+    expect((await t.http.put(`/api/v1/endpoint/${ruleId}`, { role: ['Payroll', 'Reader'] }, { session })).status).toBe(200);
+    expect((await gateway.get('/payroll/2026/11', { token: readerToken })).status).toBe(200);
+    await t.http.put(`/api/v1/endpoint/${ruleId}`, { role: ['Payroll'] }, { session });
+    expect((await gateway.get('/payroll/2026/11', { token: readerToken })).status).toBe(403);
+  });
+
+  it('refuses a revoked token', async () => {
+    expect((await gateway.get('/payroll/x', { token: payrollToken.token })).status).toBe(200);
+    await t.http.post(`/api/v1/apptoken/${payrollToken.id}/revoke`, undefined, { session });
+    expect((await gateway.get('/payroll/x', { token: payrollToken.token })).status).toBe(401);
+  });
+
+  (haveCurlTools ? it : it.skip)('runs the curl example flow end to end (examples/curl/flow.sh)', async () => {
+    const { stdout } = await promisify(execFile)('bash', ['examples/curl/flow.sh'], {
+      env: { ...process.env, BASE_URL: t.baseUrl, GATEWAY_URL: gatewayUrl, ADMIN_USERNAME: 'admin', ADMIN_PASSWORD, SIGNING_KEY: TEST_SIGNING_KEY },
+      timeout: 60_000,
+    });
+    expect(stdout).toContain('"name": "payroll-bot"');
+    expect(stdout).toContain('after revoking: 401');
+    expect(stdout).toContain('== 7. Migrate');
+    expect(stdout).toMatch(/"identity": "payroll-bot",\s+"role": "Payroll"/);
+    expect(stdout).toContain('signed out: 204');
+    expect(stdout).not.toContain(ADMIN_PASSWORD);
+  });
+});
