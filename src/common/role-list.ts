@@ -1,4 +1,6 @@
+import { applyDecorators } from '@nestjs/common';
 import { Transform } from 'class-transformer';
+import { ArrayMaxSize, IsArray, IsOptional, IsString, MaxLength } from 'class-validator';
 
 /**
  * Roles arrive as an array, a single string, or PSU's comma-joined string ("Administrator, Operator").
@@ -19,6 +21,12 @@ export function parseRoleList(value: unknown): unknown {
 
 /** Property decorator applying {@link parseRoleList}. */
 export const RoleList = (): PropertyDecorator => Transform(({ value }) => parseRoleList(value));
+
+/** A list of role names in a request: an array, one name, or a comma-joined string; at most 64 names. */
+export function RoleNames(options: { optional: boolean } = { optional: true }): PropertyDecorator {
+  const decorators = [RoleList(), IsArray(), ArrayMaxSize(64), IsString({ each: true }), MaxLength(64, { each: true })];
+  return applyDecorators(...(options.optional ? [IsOptional(), ...decorators] : decorators));
+}
 
 /** PSU's display form of a role set. */
 export function joinRoles(roles: readonly string[]): string {

@@ -1,10 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsBoolean, IsInt, IsOptional, IsString, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { IsBoolean, IsInt, IsOptional, IsString, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { FlexibleDate } from '../../common/flexible-date.decorator.js';
 import type { Expiration } from '../../common/flexible-date.js';
 import { PageQueryDto } from '../../common/pagination.js';
-import { RoleList } from '../../common/role-list.js';
+import { RoleNames } from '../../common/role-list.js';
 import { MAX_TOKEN_BYTES } from '../token-codec.js';
 
 const MAX_LIFESPAN_DAYS = 36500;
@@ -70,11 +70,7 @@ export class AppTokenDto {
 
 export class GrantQueryDto {
   @ApiPropertyOptional({ type: [String], description: 'A subset of the roles to put in the token (repeat, or comma-separate)', example: 'Reader' })
-  @IsOptional()
-  @RoleList()
-  @IsArray()
-  @ArrayMaxSize(64)
-  @IsString({ each: true })
+  @RoleNames()
   role?: string[];
 
   @ApiPropertyOptional({ minimum: 1, maximum: MAX_LIFESPAN_DAYS, example: 30 })
@@ -120,19 +116,11 @@ export class GrantBodyDto {
   identity?: IdentityRefDto;
 
   @ApiPropertyOptional({ type: [String], description: 'Roles to put in the token; default: all the identity\'s roles. Also accepted as `role`', example: ['Operator'] })
-  @IsOptional()
-  @RoleList()
-  @IsArray()
-  @ArrayMaxSize(64)
-  @IsString({ each: true })
+  @RoleNames()
   roles?: string[];
 
   @ApiPropertyOptional({ description: 'Same as `roles`: an array or a comma-joined string', example: 'Operator' })
-  @IsOptional()
-  @RoleList()
-  @IsArray()
-  @ArrayMaxSize(64)
-  @IsString({ each: true })
+  @RoleNames()
   role?: string[];
 
   @ApiPropertyOptional({ type: String, description: 'ISO 8601 date, "never", or a Windows PowerShell 5.1 date object', example: '2027-06-30T00:00:00Z' })
@@ -174,10 +162,7 @@ export class MigrateTokenDto {
   identity: MigrationIdentityDto;
 
   @ApiProperty({ description: "The token's roles: a string, comma-joined string or array; must match its role claim", example: 'Administrator' })
-  @RoleList()
-  @IsArray()
-  @ArrayMaxSize(64)
-  @IsString({ each: true })
+  @RoleNames({ optional: false })
   role: string[];
 
   @ApiPropertyOptional({ type: String, description: 'ISO 8601 (up to 7 fractional digits) or a Windows PowerShell 5.1 date object', example: '2027-05-28T17:24:25.1234567+02:00' })

@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
 import { PageQueryDto } from '../../common/pagination.js';
-import { RoleList } from '../../common/role-list.js';
+import { RoleNames } from '../../common/role-list.js';
 import { ANY_METHOD, HTTP_METHODS } from '../route-matcher.js';
 
 /** Methods as a string ("GET", "GET,POST", "*") or an array; upper-cased. */
@@ -51,19 +51,11 @@ export class CreateEndpointDto {
   authentication?: boolean;
 
   @ApiPropertyOptional({ type: [String], description: 'Roles accepted; a string or an array. Also accepted as `roles`', example: ['Payroll'] })
-  @IsOptional()
-  @RoleList()
-  @IsArray()
-  @ArrayMaxSize(64)
-  @IsString({ each: true })
+  @RoleNames()
   role?: string[];
 
   @ApiPropertyOptional({ type: [String], description: 'Same as `role`', example: ['Payroll'] })
-  @IsOptional()
-  @RoleList()
-  @IsArray()
-  @ArrayMaxSize(64)
-  @IsString({ each: true })
+  @RoleNames()
   roles?: string[];
 }
 
@@ -88,19 +80,11 @@ export class UpdateEndpointDto {
   authentication?: boolean;
 
   @ApiPropertyOptional({ type: [String], example: ['Payroll', 'Reader'] })
-  @IsOptional()
-  @RoleList()
-  @IsArray()
-  @ArrayMaxSize(64)
-  @IsString({ each: true })
+  @RoleNames()
   role?: string[];
 
   @ApiPropertyOptional({ type: [String], description: 'Same as `role`', example: ['Payroll'] })
-  @IsOptional()
-  @RoleList()
-  @IsArray()
-  @ArrayMaxSize(64)
-  @IsString({ each: true })
+  @RoleNames()
   roles?: string[];
 }
 

@@ -1,8 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import {
-  ArrayMaxSize,
-  IsArray,
   IsBoolean,
   IsIn,
   IsOptional,
@@ -12,7 +10,7 @@ import {
   MaxLength,
 } from 'class-validator';
 import { PageQueryDto } from '../../common/pagination.js';
-import { RoleList } from '../../common/role-list.js';
+import { RoleNames } from '../../common/role-list.js';
 import type { IdentitySource } from '../../auth/principal.js';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../auth/password.service.js';
 
@@ -84,21 +82,11 @@ export class CreateIdentityDto {
   password?: string;
 
   @ApiPropertyOptional({ type: [String], description: 'Role names; also accepted as `role`, an array or a comma-joined string', example: ['Operator'] })
-  @IsOptional()
-  @RoleList()
-  @IsArray()
-  @ArrayMaxSize(64)
-  @IsString({ each: true })
-  @MaxLength(64, { each: true })
+  @RoleNames()
   roles?: string[];
 
   @ApiPropertyOptional({ description: 'Same as `roles` (PSU spelling); "Operator, Reader" or ["Operator"]', example: 'Operator' })
-  @IsOptional()
-  @RoleList()
-  @IsArray()
-  @ArrayMaxSize(64)
-  @IsString({ each: true })
-  @MaxLength(64, { each: true })
+  @RoleNames()
   role?: string[];
 
   @ApiPropertyOptional({ default: false, example: false })
@@ -122,21 +110,11 @@ export class UpdateIdentityDto {
   password?: string;
 
   @ApiPropertyOptional({ type: [String], description: 'Replaces the role set', example: ['Reader'] })
-  @IsOptional()
-  @RoleList()
-  @IsArray()
-  @ArrayMaxSize(64)
-  @IsString({ each: true })
-  @MaxLength(64, { each: true })
+  @RoleNames()
   roles?: string[];
 
   @ApiPropertyOptional({ description: 'Same as `roles` (PSU spelling)', example: 'Reader' })
-  @IsOptional()
-  @RoleList()
-  @IsArray()
-  @ArrayMaxSize(64)
-  @IsString({ each: true })
-  @MaxLength(64, { each: true })
+  @RoleNames()
   role?: string[];
 
   @ApiPropertyOptional({ description: 'Disabling ends the identity\'s sessions and stops its tokens', example: true })
