@@ -1,6 +1,8 @@
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
 import fastifyCookie from '@fastify/cookie';
+import { BadRequestException } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { LogController, type RawServerDefault } from 'fastify';
@@ -15,6 +17,19 @@ import { setupSwagger } from './swagger.js';
 
 export const BODY_LIMIT_BYTES = 100 * 1024;
 const FORM_ROUTE = '/api/v1/apptoken/introspect';
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function hasBody(headers: IncomingHttpHeaders): boolean {
+  return headers['transfer-encoding'] !== undefined || (headers['content-length'] !== undefined && headers['content-length'] !== '0');
+}
 
 export interface CreateAppOptions {
   config: AppConfig;
@@ -51,8 +66,13 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
   // curl -H 'content-type: application/json' -X POST, and PowerShell's -ContentType without -Body, send one.
   const json = fastify.getDefaultJsonParser('error', 'error');
   app.useBodyParser<RawServerDefault>('application/json', { bodyLimit: BODY_LIMIT_BYTES }, (request, body, done) => {
-    if (body.length === 0 || body.toString('utf8').trim() === '') done(null, undefined);
-    else json(request, body.toString('utf8'), done);
+    if (body.length === 0 || body.toString('utf8').trim() === '') return done(null, undefined);
+    const text = body.toString('utf8');
+    json(request, text, (error, parsed) => {
+      // fastify says only "not valid JSON"; when plain JSON.parse accepts it, the refusal was prototype poisoning.
+      if (error && isJson(text)) return done(new BadRequestException('A body may not contain "__proto__" or "constructor.prototype"'), undefined);
+      done(error, parsed);
+    });
   });
 
   fastify.addHook('onRequest', async (request, reply) => {
@@ -60,9 +80,13 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
     void reply.header('X-Content-Type-Options', 'nosniff');
     void reply.header('X-Frame-Options', 'DENY');
     void reply.header('Referrer-Policy', 'no-referrer');
-    // Nest parses form bodies; they are for RFC 7662 introspection only: elsewhere they would invite cross-site form posts.
-    if (request.headers['content-type']?.startsWith('application/x-www-form-urlencoded') && request.url.split('?')[0] !== FORM_ROUTE) {
-      return reply.code(415).send({ statusCode: 415, error: 'Unsupported Media Type', message: 'Send application/json' });
+    // API answers are per caller, and some carry token values: no cache may keep them.
+    if (request.url.startsWith('/api/')) void reply.header('Cache-Control', 'no-store');
+    // Bodies are JSON; form bodies only for RFC 7662 introspection (elsewhere they would invite cross-site form posts).
+    const type = request.headers['content-type']?.split(';')[0].trim().toLowerCase();
+    if (type !== undefined && type !== 'application/json' && hasBody(request.headers)) {
+      const form = type === 'application/x-www-form-urlencoded' && request.url.split('?')[0] === FORM_ROUTE;
+      if (!form) return reply.code(415).send({ statusCode: 415, error: 'Unsupported Media Type', message: `Send the body as application/json, not ${type.slice(0, 80)} (PowerShell: -ContentType 'application/json')` });
     }
   });
 

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { createApp } from './app.factory.js';
 import { createLogger } from './common/logging.js';
@@ -10,10 +11,12 @@ async function main(): Promise<void> {
   const started = performance.now();
   let config;
   try {
+    // A .env file in the working directory fills in what the environment does not set (the environment wins).
+    if (existsSync('.env')) process.loadEnvFile('.env');
     config = loadConfig(process.env);
   } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`Configuration error: ${error.message}\n`);
+    if (error instanceof ConfigError || (error as NodeJS.ErrnoException).code === 'ERR_INVALID_ARG_VALUE') {
+      process.stderr.write(`Configuration error: ${(error as Error).message}\n`);
       process.exit(1);
     }
     throw error;
@@ -52,7 +55,7 @@ async function main(): Promise<void> {
     `  Database:    ${runtime.embedded ? `embedded PostgreSQL in ${config.dataDir}` : 'PostgreSQL (DATABASE_URL)'}`,
   ];
   if (admin) {
-    lines.push(`  Administrator: ${admin.name}`);
+    lines.push(`  Administrator: ${admin.name}${admin.reset ? '   (password reset by ADMIN_RESET_PASSWORD: remove it now)' : ''}`);
     if (admin.generatedPassword) {
       // Shown once, on the console only (not in the structured log); it is never shown again.
       lines.push(`  Password:      ${admin.generatedPassword}   (generated now; it will not be shown again)`);

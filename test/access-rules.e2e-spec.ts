@@ -4,7 +4,7 @@ import { ModulesContainer } from '@nestjs/core';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { DataSource } from 'typeorm';
 import { ACCESS_METADATA, type AccessRule } from '../src/auth/decorators/access.decorator.js';
-import { startApp, type TestApp } from './support/app.js';
+import { ADMIN_PASSWORD, startApp, type TestApp } from './support/app.js';
 
 interface RouteRule {
   route: string;
@@ -85,11 +85,41 @@ describe('access rules and the OpenAPI document', () => {
       }
     }
     for (const [name, schema] of Object.entries(document.components.schemas as Record<string, any>)) {
-      for (const [property, definition] of Object.entries(schema.properties ?? {}) as Array<[string, any]>) {
-        const documented = definition.example !== undefined || definition.$ref !== undefined || definition.allOf !== undefined || definition.items?.$ref !== undefined;
-        expect(`${name}.${property} ${documented ? 'has' : 'lacks'} an example`).toBe(`${name}.${property} has an example`);
+      const properties = Object.entries(schema.properties ?? {}) as Array<[string, any]>;
+      const documented = (definition: any) => definition.example !== undefined || definition.$ref !== undefined || definition.allOf !== undefined || definition.items?.$ref !== undefined;
+      expect(`${name} has ${properties.some(([, d]) => documented(d)) ? 'an' : 'no'} example`).toBe(`${name} has an example`);
+      for (const property of schema.required ?? []) {
+        expect(`${name}.${property} ${documented(schema.properties[property]) ? 'has' : 'lacks'} an example`).toBe(`${name}.${property} has an example`);
       }
     }
+  });
+
+  it('documents a success response for every operation', async () => {
+    const document = (await t.http.get('/swagger/json')).body;
+    for (const [path, operations] of Object.entries(document.paths as Record<string, Record<string, any>>)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        const success = Object.keys(operation.responses ?? {}).filter((status) => /^2\d\d$/.test(status));
+        expect(`${method} ${path}: ${success.length > 0 ? 'documented' : 'no 2xx'}`).toBe(`${method} ${path}: documented`);
+      }
+    }
+  });
+
+  it("gives request bodies examples that the API accepts as they stand (Swagger UI's Try it out)", async () => {
+    const session = await t.http.signin('admin', ADMIN_PASSWORD);
+    const document = (await t.http.get('/swagger/json')).body;
+    let tried = 0;
+    for (const [path, operations] of Object.entries(document.paths as Record<string, Record<string, any>>)) {
+      if (path.includes('{') || path === '/api/v1/signin') continue;
+      for (const [method, operation] of Object.entries(operations)) {
+        const examples = operation.requestBody?.content?.['application/json']?.examples as Record<string, { value: object }> | undefined;
+        for (const [name, example] of Object.entries(examples ?? {})) {
+          const response = await t.http.request(method.toUpperCase(), path, { body: example.value, session });
+          tried++;
+          expect(`${method} ${path} "${name}": ${response.status}`).not.toMatch(/: (400|5\d\d)$/);
+        }
+      }
+    }
+    expect(tried).toBeGreaterThanOrEqual(8);
   });
 
   it('serves the Swagger UI at /swagger', async () => {

@@ -27,7 +27,7 @@ describe('HTTP behaviour', () => {
   });
 
   it('answers a JSON body that is not an object with 400', async () => {
-    for (const rawBody of ['[]', '"admin"', '42']) {
+    for (const rawBody of ['[]', '"admin"', '42', 'null']) {
       const response = await t.http.request('POST', '/api/v1/signin', { rawBody, headers: { 'content-type': 'application/json' } });
       expect(response.status).toBe(400);
     }
@@ -39,6 +39,36 @@ describe('HTTP behaviour', () => {
     expect(revoke.status).toBe(200);
     const poisoned = await t.http.request('POST', '/api/v1/role', { rawBody: '{"name":"x","__proto__":{"admin":true}}', headers: { 'content-type': 'application/json' }, session: admin });
     expect(poisoned.status).toBe(400);
+    expect(poisoned.body.message).toBe('A body may not contain "__proto__" or "constructor.prototype"');
+  });
+
+  it('says which field is missing or of the wrong kind, in one plain message', async () => {
+    const missing = await t.http.post('/api/v1/signin', { username: 'admin' });
+    expect(missing.body.message).toBe('password is required');
+    const wrongKind = await t.http.get('/api/v1/apptoken/grant?lifespanDays=abc', { session: admin });
+    expect(wrongKind.body.message).toBe('lifespanDays must be a whole number of days');
+    const badId = await t.http.get('/api/v1/apptoken/abc', { session: admin });
+    expect(badId.body.message).toBe('id must be a positive whole number, got "abc"');
+    const nested = await t.http.post('/api/v1/apptoken', { Token: 'x', Identity: {}, Role: 'Reader' }, { session: admin });
+    expect(nested.body.message).toBe('identity.name is required');
+  });
+
+  it('answers a JSON body sent under another content type with 415 and the PowerShell hint, and allows empty bodies under any', async () => {
+    const plain = await t.http.request('POST', '/api/v1/signin', { rawBody: '{"username":"admin","password":"x"}', headers: { 'content-type': 'text/plain' } });
+    expect(plain.status).toBe(415);
+    const form = await t.http.request('POST', '/api/v1/signin', { rawBody: '{"username":"admin","password":"x"}', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    expect(form.status).toBe(415);
+    expect(form.body.message).toMatch(/-ContentType 'application\/json'/);
+    const granted = (await t.http.get('/api/v1/apptoken/grant', { session: admin })).body;
+    const empty = await t.http.request('POST', `/api/v1/apptoken/${granted.id}/revoke`, { rawBody: '', headers: { 'content-type': 'application/x-www-form-urlencoded' }, session: admin });
+    expect(empty.status).toBe(200);
+  });
+
+  it('marks API answers no-store (some carry token values) and names the Bearer scheme on 401', async () => {
+    const granted = await t.http.get('/api/v1/apptoken/grant', { session: admin });
+    expect(granted.headers.get('cache-control')).toBe('no-store');
+    const unauthorized = await t.http.get('/api/v1/identity/my');
+    expect(unauthorized.headers.get('www-authenticate')).toBe('Bearer realm="AppToken Server"');
   });
 
   it('answers a body over 100 kB with 413', async () => {

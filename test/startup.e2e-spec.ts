@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { HttpClient } from './support/http.js';
 import { killAll, runToExit, startServer } from './support/process.js';
-import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { createTestDatabase, databaseMode, type TestDatabase } from './support/database.js';
 
 const STRONG_KEY = 'a-strong-signing-key-of-more-than-32-bytes';
 
@@ -27,6 +27,30 @@ describe('start-up configuration checks (node dist/main.js)', () => {
     const lines = stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(new RegExp(`^Configuration error: ${variable}: `));
+  });
+
+  (databaseMode() === 'server' ? it : it.skip)('fails fast, in one line, on a database that does not exist (no retries)', async () => {
+    const missing = new URL(db.url);
+    missing.pathname = '/apptoken_no_such_database';
+    const started = Date.now();
+    const { code, stderr } = await runToExit({ DATABASE_URL: missing.toString(), JWT_SIGNING_KEY: STRONG_KEY, LOG_LEVEL: 'silent' });
+    expect(code).toBe(1);
+    expect(stderr.trim()).toBe('AppToken Server failed to start: database "apptoken_no_such_database" does not exist');
+    expect(Date.now() - started).toBeLessThan(15_000);
+  });
+
+  it('reads a .env file in the working directory, with the environment taking precedence', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'apptoken-dotenv-'));
+    try {
+      await writeFile(path.join(dir, '.env'), `DATABASE_URL=${db.url}\nJWT_SIGNING_KEY=short-key-from-dotenv\nSESSION_TIMEOUT_MINUTES=5\n`);
+      const fromFile = await runToExit({}, 20000, dir);
+      expect(fromFile.code).toBe(1);
+      expect(fromFile.stderr).toMatch(/^Configuration error: JWT_SIGNING_KEY: is 21 bytes/);
+      const overridden = await runToExit({ SESSION_TIMEOUT_MINUTES: 'soon', JWT_SIGNING_KEY: STRONG_KEY }, 20000, dir);
+      expect(overridden.stderr).toMatch(/^Configuration error: SESSION_TIMEOUT_MINUTES: /);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('starts on a weak key with JWT_ALLOW_WEAK_SIGNING_KEY=true, with a loud warning', async () => {
@@ -86,6 +110,28 @@ describe('the embedded default (no DATABASE_URL)', () => {
       expect((await readFile(path.join(dataDir, 'signing-key'), 'utf8')).trim()).toBe(key);
     } finally {
       expect(await second.stop()).toBe(0);
+    }
+  });
+
+  it('recovers a lost admin password with ADMIN_RESET_PASSWORD=true, keeping the data', async () => {
+    const before = await startServer({ DATA_DIR: dataDir, ADMIN_RESET_PASSWORD: 'true', ADMIN_PASSWORD: 'first-known-password' });
+    const http = new HttpClient(before.baseUrl);
+    const oldSession = await http.signin('admin', 'first-known-password');
+    await before.stop();
+
+    const reset = await startServer({ DATA_DIR: dataDir, ADMIN_RESET_PASSWORD: 'true' });
+    try {
+      expect(reset.output()).toMatch(/password reset by ADMIN_RESET_PASSWORD/);
+      const generated = /Password:\s+(\S+)/.exec(reset.output())![1];
+      const client = new HttpClient(reset.baseUrl);
+      expect((await client.post('/api/v1/signin', { username: 'admin', password: 'first-known-password' })).status).toBe(401);
+      expect((await client.get('/api/v1/identity/my', { session: oldSession })).status).toBe(401);
+      const session = await client.signin('admin', generated);
+      expect((await client.get('/api/v1/role/Survivor', { session })).status).toBe(200);
+      const audit = await client.get('/api/v1/audit?action=identity.password_reset', { session });
+      expect(audit.body.length).toBe(2);
+    } finally {
+      await reset.stop();
     }
   });
 

@@ -4,7 +4,8 @@
 #
 #   BASE_URL=http://localhost:5000 GATEWAY_URL=http://localhost:8080 ADMIN_PASSWORD='...' ./flow.sh
 #
-# Set SIGNING_KEY to the server's JWT_SIGNING_KEY to also mint a token the way PSU does and migrate it.
+# Set SIGNING_KEY to the server's JWT_SIGNING_KEY to also mint a token the way PSU does and migrate it
+# (on the embedded default, the generated key is in ./data/signing-key: SIGNING_KEY="$(cat data/signing-key)").
 set -euo pipefail
 
 BASE_URL=${BASE_URL:-http://localhost:5000}

@@ -11,6 +11,15 @@ param(
 )
 $ErrorActionPreference = 'Stop'
 
+# Creates something unless it exists already (409), so the script can be run again.
+function Invoke-Create([string] $Uri, [hashtable] $Body) {
+    try {
+        Invoke-RestMethod $Uri -Method POST -WebSession $Session -ContentType 'application/json' -Body ($Body | ConvertTo-Json)
+    } catch {
+        if ($_.Exception.Response.StatusCode.value__ -ne 409) { throw }
+    }
+}
+
 # 1. Sign in; the session rides in $Session, as on PSU's page.
 Invoke-RestMethod "$BaseUrl/api/v1/signin" -Method POST -ContentType 'application/json' -SessionVariable Session -Body (@{
         UserName = $Credential.UserName
@@ -25,12 +34,10 @@ $mine | Format-List id, role, expiration
 Invoke-RestMethod "$BaseUrl/api/v1/apptoken/grant?role=Reader&lifespanDays=30&description=reports" -WebSession $Session
 
 # 3. A custom role, a service identity holding it, and an endpoint rule (as New-PSUEndpoint names it).
-Invoke-RestMethod "$BaseUrl/api/v1/role" -Method POST -WebSession $Session -ContentType 'application/json' `
-    -Body (@{ Name = 'Payroll'; Description = 'Calls the payroll API' } | ConvertTo-Json)
-$bot = Invoke-RestMethod "$BaseUrl/api/v1/identity" -Method POST -WebSession $Session -ContentType 'application/json' `
-    -Body (@{ Name = 'payroll-bot'; Source = 'service'; Role = 'Payroll' } | ConvertTo-Json)
-Invoke-RestMethod "$BaseUrl/api/v1/endpoint" -Method POST -WebSession $Session -ContentType 'application/json' `
-    -Body (@{ Url = '/payroll/*'; Method = 'GET'; Authentication = $true; Role = 'Payroll' } | ConvertTo-Json)
+Invoke-Create "$BaseUrl/api/v1/role" @{ Name = 'Payroll'; Description = 'Calls the payroll API' }
+Invoke-Create "$BaseUrl/api/v1/identity" @{ Name = 'payroll-bot'; Source = 'service'; Role = 'Payroll' }
+Invoke-Create "$BaseUrl/api/v1/endpoint" @{ Url = '/payroll/*'; Method = 'GET'; Authentication = $true; Role = 'Payroll' }
+$bot = Invoke-RestMethod "$BaseUrl/api/v1/identity?search=payroll-bot" -WebSession $Session | Where-Object name -eq 'payroll-bot'
 
 # 4. Grant the identity a token, as an Administrator (PSU: .../apptoken/grant/2).
 $granted = Invoke-RestMethod "$BaseUrl/api/v1/apptoken/grant/$($bot.id)" -WebSession $Session

@@ -3,6 +3,7 @@ import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags, ApiUn
 import type { FastifyReply } from 'fastify';
 import { Authenticated } from '../auth/decorators/access.decorator.js';
 import { Auth, ClientAddress, type Principal } from '../auth/principal.js';
+import { ApiBodyExamples } from '../common/api-body-examples.js';
 import { ErrorResponseDto } from '../common/error-response.dto.js';
 import { IdParam } from '../common/id.pipe.js';
 import { setTotalCount } from '../common/pagination.js';
@@ -40,6 +41,11 @@ export class AppTokenController {
 
   @Post('grant')
   @ApiCreatedResponse({ type: AppTokenDto })
+  @ApiBodyExamples(GrantBodyDto, {
+    'yourself, all your roles, 90 days': { lifespanDays: 90, description: 'CI pipeline' },
+    'yourself, Reader only, until a date': { roles: ['Reader'], expiration: '2027-06-30T00:00:00Z' },
+    'another identity (Administrators), never expiring': { identity: { name: 'payroll-bot' }, expiration: 'never', description: 'payroll nightly job' },
+  })
   @Authenticated({ summary: 'Grant a token (to the caller, or as an Administrator to any identity)' })
   grant(@Auth() actor: Principal, @Body() dto: GrantBodyDto, @ClientAddress() address: string): Promise<AppTokenDto> {
     if (dto.roles !== undefined && dto.role !== undefined) throw new BadRequestException('give the roles as either "roles" or "role", not both');
@@ -52,6 +58,14 @@ export class AppTokenController {
 
   @Post()
   @ApiCreatedResponse({ type: AppTokenDto })
+  @ApiBodyExamples(MigrateTokenDto, {
+    "PSU's migration body (PowerShell 7's ConvertTo-Json)": {
+      Token: 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ...',
+      Identity: { Name: 'Admin' },
+      Role: 'Administrator',
+      Expiration: '2027-05-28T17:24:25.1234567+02:00',
+    },
+  })
   @ApiUnprocessableEntityResponse({ type: ErrorResponseDto, description: 'The token does not verify here, or the body disagrees with its claims; nothing was written' })
   @Authenticated({ roles: [BuiltinRole.Administrator], summary: 'Migrate a token minted by PSU or another instance with the same signing key' })
   migrate(@Auth() actor: Principal, @Body() dto: MigrateTokenDto, @ClientAddress() address: string): Promise<AppTokenDto> {
@@ -83,6 +97,7 @@ export class AppTokenController {
   }
 
   @Post(':id/rotate')
+  @ApiBodyExamples(RotateTokenDto, { 'revoke the old token now': {}, 'keep the old token five more minutes': { graceSeconds: 300 } })
   @ApiCreatedResponse({ type: AppTokenDto, description: 'The new token; the old one is revoked now or after graceSeconds' })
   @Authenticated({ roles: [BuiltinRole.Administrator, BuiltinRole.Operator], summary: 'Replace a token with a new one of the same identity, roles and lifetime' })
   rotate(@Auth() actor: Principal, @IdParam() id: number, @Body() dto: RotateTokenDto, @ClientAddress() address: string): Promise<AppTokenDto> {

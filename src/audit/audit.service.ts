@@ -17,6 +17,7 @@ export const AuditAction = {
   RoleUpdated: 'role.updated',
   RoleDeleted: 'role.deleted',
   AdminBootstrapped: 'identity.bootstrapped',
+  AdminPasswordReset: 'identity.password_reset',
   TokenGranted: 'apptoken.granted',
   TokenMigrated: 'apptoken.migrated',
   TokenRotated: 'apptoken.rotated',

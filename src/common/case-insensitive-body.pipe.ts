@@ -52,8 +52,8 @@ export class CaseInsensitiveBodyPipe implements PipeTransform {
   transform(value: unknown, metadata: ArgumentMetadata): unknown {
     if (metadata.type !== 'body' || typeof metadata.metatype !== 'function') return value;
     // No body at all (PowerShell's POST without -Body): validate it as an empty object.
-    if ((value === undefined || value === null) && knownProperties(metadata.metatype).size > 0) return {};
-    if (value !== undefined && value !== null && !isPlainObject(value) && knownProperties(metadata.metatype).size > 0) {
+    if (value === undefined && knownProperties(metadata.metatype).size > 0) return {};
+    if (!isPlainObject(value) && knownProperties(metadata.metatype).size > 0) {
       throw new BadRequestException('Request body must be a JSON object');
     }
     return foldPropertyCase(value, metadata.metatype);

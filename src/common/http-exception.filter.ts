@@ -94,6 +94,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const body = toErrorBody(exception, request, this.logger);
     const retryAfter = body.statusCode === 503 ? ((exception as { retryAfterSeconds?: number })?.retryAfterSeconds ?? 5) : (exception as { retryAfterSeconds?: number })?.retryAfterSeconds;
     if (retryAfter !== undefined) void reply.header('Retry-After', String(retryAfter));
+    if (body.statusCode === 401) void reply.header('WWW-Authenticate', 'Bearer realm="AppToken Server"');
     void reply.status(body.statusCode).header('Cache-Control', 'no-store').send(body);
   }
 }

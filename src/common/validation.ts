@@ -1,17 +1,39 @@
-import { BadRequestException, ValidationPipe, type ValidationError } from '@nestjs/common';
+import { BadRequestException, ValidationPipe, type ArgumentMetadata, type ValidationError } from '@nestjs/common';
 
-function flatten(errors: ValidationError[], prefix = ''): string[] {
-  return errors.flatMap((error) => {
-    const here = Object.values(error.constraints ?? {}).map((message) =>
-      prefix && message.startsWith(error.property) ? `${prefix}${message}` : message,
-    );
-    return [...here, ...flatten(error.children ?? [], `${prefix}${error.property}.`)];
+/** Constraints about the kind of value: when one fails, the others (length, range) only add noise. */
+const TYPE_CONSTRAINTS = ['isString', 'isInt', 'isNumber', 'isBoolean', 'isArray', 'isObject', 'isDate', 'isIn', 'flexibleDate', 'nestedValidation'];
+
+function messages(error: ValidationError, path: string): string[] {
+  const constraints = error.constraints ?? {};
+  const names = Object.keys(constraints);
+  if (names.length === 0) return [];
+  if (error.value === undefined) return [`${path}${error.property} is required`];
+  const typeFailure = names.find((name) => TYPE_CONSTRAINTS.includes(name));
+  const chosen = typeFailure ? [typeFailure] : names;
+  return chosen.map((name) => {
+    const message = constraints[name];
+    return path && message.startsWith(error.property) ? `${path}${message}` : message;
   });
 }
 
-/** Rejects unknown properties, converts types, and answers with one readable message. */
+function flatten(errors: ValidationError[], path = ''): string[] {
+  return errors.flatMap((error) => [...messages(error, path), ...flatten(error.children ?? [], `${path}${error.property}.`)]);
+}
+
+/**
+ * Rejects unknown properties, converts types, and answers with one readable sentence: a missing field is
+ * "x is required", a wrongly typed one gets the type message alone. Path parameters are left to their
+ * own pipes (converting ":id" to a number first would turn "abc" into NaN before IdPipe sees it).
+ */
+class AppValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type === 'param') return value;
+    return super.transform(value, metadata);
+  }
+}
+
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new AppValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     transform: true,

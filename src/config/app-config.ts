@@ -27,6 +27,8 @@ export interface AppConfig {
   sessionAbsoluteHours: number;
   adminUsername: string;
   adminPassword: string | undefined;
+  /** Recovery: give ADMIN_USERNAME the password (given or generated) at start, even on a database with identities. */
+  adminResetPassword: boolean;
   cookieSecure: CookieSecureMode;
   /** Fastify's `trustProxy`: false, true, a hop count, or a comma list of addresses/CIDRs. */
   trustProxy: boolean | number | string;
@@ -57,6 +59,7 @@ export const CONFIG_VARIABLES = [
   'SESSION_ABSOLUTE_HOURS',
   'ADMIN_USERNAME',
   'ADMIN_PASSWORD',
+  'ADMIN_RESET_PASSWORD',
   'COOKIE_SECURE',
   'TRUST_PROXY',
   'SIGNIN_MAX_FAILURES_PER_USER',
@@ -203,6 +206,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     sessionAbsoluteHours: integer(env, 'SESSION_ABSOLUTE_HOURS', 12, 1, 24 * 30),
     adminUsername,
     adminPassword,
+    adminResetPassword: boolean(env, 'ADMIN_RESET_PASSWORD', false),
     cookieSecure,
     trustProxy: trustProxy(env),
     signin: {

@@ -8,6 +8,12 @@ class QuietTypeOrmLogger implements TypeOrmLogger {
   private readonly logger = new Logger('Database');
   logQuery(): void {}
   logQueryError(error: string | Error, query: string): void {
+    // Constraint violations become 409s and 422s: expected answers, not faults.
+    const code = (error as { code?: string }).code;
+    if (code === '23505' || code === '23503') {
+      this.logger.debug(`constraint ${code}: ${(error as Error).message}`);
+      return;
+    }
     this.logger.error(`query failed: ${error instanceof Error ? error.message : error} (${query.slice(0, 200)})`);
   }
   logQuerySlow(time: number, query: string): void {

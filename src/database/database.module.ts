@@ -6,6 +6,9 @@ import { DATABASE_RUNTIME, type DatabaseRuntime } from './database-runtime.js';
 import { InvalidationService } from './invalidation.service.js';
 import { runMigrations } from './migrate.js';
 
+/** Connection errors no retry can fix: no such database, bad credentials, no permission. */
+const PERMANENT_CONNECT_ERRORS = new Set(['3D000', '28P01', '28000', '42501']);
+
 export interface DatabaseOptions {
   url: string;
   poolSize: number;
@@ -21,7 +24,13 @@ export class DatabaseModule {
       module: DatabaseModule,
       imports: [
         TypeOrmModule.forRootAsync({
-          useFactory: () => dataSourceOptions(options.url, options.poolSize),
+          useFactory: () => ({
+            ...dataSourceOptions(options.url, options.poolSize),
+            // A server still starting (compose, a restart) is waited for; a wrong database or password is not.
+            retryAttempts: 10,
+            retryDelay: 2000,
+            toRetry: (error: unknown) => !PERMANENT_CONNECT_ERRORS.has((error as { code?: string })?.code ?? ''),
+          }),
           dataSourceFactory: async (dataSourceOptions) => {
             const dataSource = await new DataSource(dataSourceOptions!).initialize();
             const applied = await runMigrations(dataSource);

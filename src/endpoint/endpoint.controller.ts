@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Put, Query, Res } from '@nestjs/common';
-import { ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBodyExamples } from '../common/api-body-examples.js';
 import type { FastifyReply } from 'fastify';
 import { Authenticated } from '../auth/decorators/access.decorator.js';
 import { Auth, ClientAddress, type Principal } from '../auth/principal.js';
@@ -26,24 +27,34 @@ export class EndpointController {
   }
 
   @Get(':id')
+  @ApiOkResponse({ type: EndpointDto })
   @Authenticated({ ...ADMIN, summary: 'Get an endpoint rule' })
   get(@IdParam() id: number): Promise<EndpointDto> {
     return this.endpoints.get(id);
   }
 
   @Post()
+  @ApiCreatedResponse({ type: EndpointDto })
+  @ApiBodyExamples(CreateEndpointDto, {
+    'GET under /payroll/ for Operators': { url: '/payroll/*', method: ['GET'], authentication: true, role: ['Operator'] },
+    'one resource, any method': { url: '/users/:id', role: 'Reader' },
+    'open to anyone, no token': { url: '/health', authentication: false },
+  })
   @Authenticated({ ...ADMIN, summary: 'Create an endpoint rule (as New-PSUEndpoint: url, method, authentication, role)' })
   create(@Auth() actor: Principal, @Body() dto: CreateEndpointDto, @ClientAddress() address: string): Promise<EndpointDto> {
     return this.endpoints.create(actor, dto, address);
   }
 
   @Put(':id')
+  @ApiOkResponse({ type: EndpointDto })
+  @ApiBodyExamples(UpdateEndpointDto, { 'accept one more role': { role: ['Operator', 'Reader'] }, 'allow POST too': { method: ['GET', 'POST'] } })
   @Authenticated({ ...ADMIN, summary: 'Change an endpoint rule (fields given); effective on the next request' })
   update(@Auth() actor: Principal, @IdParam() id: number, @Body() dto: UpdateEndpointDto, @ClientAddress() address: string): Promise<EndpointDto> {
     return this.endpoints.update(actor, id, dto, address);
   }
 
   @Patch(':id')
+  @ApiOkResponse({ type: EndpointDto })
   @Authenticated({ ...ADMIN, summary: 'Change an endpoint rule (same as PUT)' })
   patch(@Auth() actor: Principal, @IdParam() id: number, @Body() dto: UpdateEndpointDto, @ClientAddress() address: string): Promise<EndpointDto> {
     return this.endpoints.update(actor, id, dto, address);

@@ -7,6 +7,8 @@ import { randomSecret } from '../common/crypto.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { RoleEntity } from '../role/role.entity.js';
+import { SessionEntity } from '../auth/session.entity.js';
+import { InvalidationService, type Invalidation } from '../database/invalidation.service.js';
 import { identityNameKey } from './identity-name.js';
 import { IdentityEntity } from './identity.entity.js';
 
@@ -16,9 +18,15 @@ export interface BootstrappedAdmin {
   name: string;
   /** Set only when this start generated it; shown once on the console, never logged. */
   generatedPassword?: string;
+  /** True when ADMIN_RESET_PASSWORD reset an existing identity rather than creating one. */
+  reset: boolean;
 }
 
-/** On an empty database, creates the first Administrator (contract §1: ADMIN_USERNAME / ADMIN_PASSWORD). */
+/**
+ * On an empty database, creates the first Administrator (contract §1: ADMIN_USERNAME / ADMIN_PASSWORD).
+ * With ADMIN_RESET_PASSWORD=true, recovers a lost admin instead: that identity gets the password (given or
+ * generated), is enabled, holds the built-in roles, and loses its sessions.
+ */
 @Injectable()
 export class AdminBootstrapService implements OnApplicationBootstrap {
   private readonly logger = new Logger(AdminBootstrapService.name);
@@ -30,31 +38,50 @@ export class AdminBootstrapService implements OnApplicationBootstrap {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly passwords: PasswordService,
     private readonly audit: AuditService,
+    private readonly invalidation: InvalidationService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    if ((await this.dataSource.getRepository(IdentityEntity).count()) > 0) return;
+    const empty = (await this.dataSource.getRepository(IdentityEntity).count()) === 0;
+    if (!empty && !this.config.adminResetPassword) return;
     const generatedPassword = this.config.adminPassword === undefined ? randomSecret(18) : undefined;
-    const password = this.config.adminPassword ?? generatedPassword!;
-    const passwordHash = await this.passwords.hash(password);
+    const passwordHash = await this.passwords.hash(this.config.adminPassword ?? generatedPassword!);
+    const events: Invalidation[] = [];
     this.created = await this.dataSource.transaction(async (manager) => {
       await manager.query('SELECT pg_advisory_xact_lock($1)', [BOOTSTRAP_LOCK]);
-      if ((await manager.count(IdentityEntity)) > 0) return undefined;
+      const nameKey = identityNameKey(this.config.adminUsername);
+      const existing = await manager.findOne(IdentityEntity, { where: { nameKey }, relations: { roles: true } });
+      const anyone = existing !== null || (await manager.count(IdentityEntity)) > 0;
+      if (anyone && !this.config.adminResetPassword) return undefined;
       // All three built-in roles, as PSU's admin: its own token then carries "Administrator, Operator, Reader".
       const builtins = await manager.find(RoleEntity, { where: { builtin: true } });
-      const admin = await manager.save(
-        manager.create(IdentityEntity, {
-          name: this.config.adminUsername,
-          nameKey: identityNameKey(this.config.adminUsername),
-          source: 'local',
-          passwordHash,
-          disabled: false,
-          roles: builtins,
-        }),
+      const admin = existing ?? manager.create(IdentityEntity, { name: this.config.adminUsername, nameKey, source: 'local', roles: [] });
+      admin.passwordHash = passwordHash;
+      admin.disabled = false;
+      admin.roles = [...admin.roles, ...builtins.filter((role) => !admin.roles.some((held) => held.id === role.id))];
+      if (existing) admin.source = 'local';
+      const saved = await manager.save(admin);
+      if (existing) {
+        // ADMIN_RESET_PASSWORD: a recovery, so the old password's sessions end and its tokens see the change.
+        await manager.delete(SessionEntity, { identityId: saved.id });
+        events.push({ kind: 'identity', id: saved.id });
+        await this.invalidation.notify(manager, events);
+      }
+      await this.audit.record(
+        {
+          action: existing ? AuditAction.AdminPasswordReset : AuditAction.AdminBootstrapped,
+          targetIdentity: saved,
+          detail: { generatedPassword: generatedPassword !== undefined },
+        },
+        manager,
       );
-      await this.audit.record({ action: AuditAction.AdminBootstrapped, targetIdentity: admin, detail: { generatedPassword: generatedPassword !== undefined } }, manager);
-      return { name: admin.name, generatedPassword };
+      return { name: saved.name, generatedPassword, reset: existing !== null };
     });
-    if (this.created) this.logger.log(`created the first Administrator "${this.created.name}"`);
+    this.invalidation.apply(events);
+    if (this.created?.reset) {
+      this.logger.warn(`ADMIN_RESET_PASSWORD: reset the password of "${this.created.name}"; remove the variable, or it resets again at every start`);
+    } else if (this.created) {
+      this.logger.log(`created the Administrator "${this.created.name}"`);
+    }
   }
 }

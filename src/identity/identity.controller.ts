@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Put, Query, Res } from '@nestjs/common';
-import { ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBodyExamples } from '../common/api-body-examples.js';
 import type { FastifyReply } from 'fastify';
 import { Authenticated } from '../auth/decorators/access.decorator.js';
 import { Auth, ClientAddress, type Principal } from '../auth/principal.js';
@@ -24,6 +25,7 @@ export class IdentityController {
   }
 
   @Get('my')
+  @ApiOkResponse({ type: MyIdentityDto })
   @Authenticated({ summary: 'The caller\'s identity and effective roles' })
   async my(@Auth() principal: Principal): Promise<MyIdentityDto> {
     const identity = await this.identities.get(principal.identityId);
@@ -39,24 +41,37 @@ export class IdentityController {
   }
 
   @Get(':id')
+  @ApiOkResponse({ type: IdentityDto })
   @Authenticated({ summary: 'Get an identity' })
   get(@IdParam() id: number): Promise<IdentityDto> {
     return this.identities.get(id);
   }
 
   @Post()
+  @ApiCreatedResponse({ type: IdentityDto })
+  @ApiBodyExamples(CreateIdentityDto, {
+    'a person who signs in': { name: 'alice@example.com', password: 'correct horse battery staple', roles: ['Operator'] },
+    'a service identity (app tokens only)': { name: 'payroll-bot', source: 'service', role: 'Reader' },
+  })
   @Authenticated({ roles: [BuiltinRole.Administrator], summary: 'Create an identity' })
   create(@Auth() actor: Principal, @Body() dto: CreateIdentityDto, @ClientAddress() address: string): Promise<IdentityDto> {
     return this.identities.create(actor, dto, address);
   }
 
   @Put(':id')
+  @ApiOkResponse({ type: IdentityDto })
+  @ApiBodyExamples(UpdateIdentityDto, {
+    'change the roles': { roles: ['Reader'] },
+    'disable (ends its sessions, stops its tokens)': { disabled: true },
+    'set a new password': { password: 'another long passphrase' },
+  })
   @Authenticated({ roles: [BuiltinRole.Administrator], summary: 'Update an identity (fields given are changed)' })
   update(@Auth() actor: Principal, @IdParam() id: number, @Body() dto: UpdateIdentityDto, @ClientAddress() address: string): Promise<IdentityDto> {
     return this.identities.update(actor, id, dto, address);
   }
 
   @Patch(':id')
+  @ApiOkResponse({ type: IdentityDto })
   @Authenticated({ roles: [BuiltinRole.Administrator], summary: 'Update an identity (same as PUT)' })
   patch(@Auth() actor: Principal, @IdParam() id: number, @Body() dto: UpdateIdentityDto, @ClientAddress() address: string): Promise<IdentityDto> {
     return this.identities.update(actor, id, dto, address);

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put } from '@nestjs/common';
-import { ApiNoContentResponse, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { Authenticated } from '../auth/decorators/access.decorator.js';
 import { Auth, ClientAddress, type Principal } from '../auth/principal.js';
 import { BuiltinRole } from './builtin-roles.js';
@@ -12,30 +12,35 @@ export class RoleController {
   constructor(private readonly roles: RoleService) {}
 
   @Get()
+  @ApiOkResponse({ type: [RoleDto] })
   @Authenticated({ summary: 'List roles, built-in first' })
   list(): Promise<RoleDto[]> {
     return this.roles.list();
   }
 
   @Get(':name')
+  @ApiOkResponse({ type: RoleDto })
   @Authenticated({ summary: 'Get a role by name' })
   get(@Param('name') name: string): Promise<RoleDto> {
     return this.roles.get(name);
   }
 
   @Post()
+  @ApiCreatedResponse({ type: RoleDto })
   @Authenticated({ roles: [BuiltinRole.Administrator], summary: 'Create a custom role' })
   create(@Auth() actor: Principal, @Body() dto: CreateRoleDto, @ClientAddress() address: string): Promise<RoleDto> {
     return this.roles.create(actor, dto, address);
   }
 
   @Put(':name')
+  @ApiOkResponse({ type: RoleDto })
   @Authenticated({ roles: [BuiltinRole.Administrator], summary: 'Rename or describe a custom role' })
   update(@Auth() actor: Principal, @Param('name') name: string, @Body() dto: UpdateRoleDto, @ClientAddress() address: string): Promise<RoleDto> {
     return this.roles.update(actor, name, dto, address);
   }
 
   @Patch(':name')
+  @ApiOkResponse({ type: RoleDto })
   @Authenticated({ roles: [BuiltinRole.Administrator], summary: 'Rename or describe a custom role (same as PUT)' })
   patch(@Auth() actor: Principal, @Param('name') name: string, @Body() dto: UpdateRoleDto, @ClientAddress() address: string): Promise<RoleDto> {
     return this.roles.update(actor, name, dto, address);

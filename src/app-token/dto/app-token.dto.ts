@@ -69,7 +69,7 @@ export class AppTokenDto {
 }
 
 export class GrantQueryDto {
-  @ApiPropertyOptional({ type: [String], description: 'A subset of the roles to put in the token (repeat, or comma-separate)', example: 'Reader' })
+  @ApiPropertyOptional({ type: [String], description: 'A subset of the roles to put in the token (repeat, or comma-separate); default: all the caller holds' })
   @RoleNames()
   role?: string[];
 
@@ -81,12 +81,12 @@ export class GrantQueryDto {
   @Max(MAX_LIFESPAN_DAYS)
   lifespanDays?: number;
 
-  @ApiPropertyOptional({ type: String, description: 'ISO 8601 date, or "never"', example: '2027-06-30T00:00:00Z' })
+  @ApiPropertyOptional({ type: String, description: 'ISO 8601 date (e.g. 2027-06-30T00:00:00Z), or "never"; instead of lifespanDays' })
   @IsOptional()
   @FlexibleDate({ allowNever: true })
   expiration?: Expiration;
 
-  @ApiPropertyOptional({ maxLength: 1024, example: 'CI pipeline' })
+  @ApiPropertyOptional({ maxLength: 1024, description: 'What the token is for' })
   @IsOptional()
   @IsString()
   @MaxLength(1024)
@@ -181,25 +181,25 @@ export class RotateTokenDto {
 }
 
 export class ListTokensQueryDto extends PageQueryDto {
-  @ApiPropertyOptional({ description: 'Identity id or name (Administrators)', example: 'admin' })
+  @ApiPropertyOptional({ description: 'Identity id or name (Administrators)' })
   @IsOptional()
   @IsString()
   @MaxLength(256)
   identity?: string;
 
-  @ApiPropertyOptional({ example: false })
+  @ApiPropertyOptional({ type: Boolean })
   @IsOptional()
   @booleanQuery()
   @IsBoolean({ message: 'revoked must be true or false' })
   revoked?: boolean;
 
-  @ApiPropertyOptional({ example: false })
+  @ApiPropertyOptional({ type: Boolean })
   @IsOptional()
   @booleanQuery()
   @IsBoolean({ message: 'expired must be true or false' })
   expired?: boolean;
 
-  @ApiPropertyOptional({ description: 'Text in the description or the identity name', example: 'pipeline' })
+  @ApiPropertyOptional({ description: 'Text in the description or the identity name' })
   @IsOptional()
   @IsString()
   @MaxLength(256)

@@ -38,13 +38,13 @@ export class AuditEventDto {
 }
 
 export class ListAuditQueryDto extends PageQueryDto {
-  @ApiPropertyOptional({ description: 'Action, or a prefix ending in "." (e.g. "signin.")', example: 'signin.' })
+  @ApiPropertyOptional({ description: 'Action, or a prefix ending in "." (e.g. "signin.")' })
   @IsOptional()
   @IsString()
-  @Matches(/^[a-z.]{1,64}$/, { message: 'action must be lower-case letters and dots' })
+  @Matches(/^[a-z._]{1,64}$/, { message: 'action must be lower-case letters, dots and underscores' })
   action?: string;
 
-  @ApiPropertyOptional({ description: 'Events whose target is this identity id', example: 2 })
+  @ApiPropertyOptional({ description: 'Events whose target is this identity id' })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -52,7 +52,7 @@ export class ListAuditQueryDto extends PageQueryDto {
   @Max(2_147_483_647)
   identity?: number;
 
-  @ApiPropertyOptional({ description: 'Events about this app token id', example: 3 })
+  @ApiPropertyOptional({ description: 'Events about this app token id' })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -60,7 +60,7 @@ export class ListAuditQueryDto extends PageQueryDto {
   @Max(2_147_483_647)
   token?: number;
 
-  @ApiPropertyOptional({ description: 'Events at or after this time (ISO 8601)', example: '2026-11-01T00:00:00Z' })
+  @ApiPropertyOptional({ description: 'Events at or after this time (ISO 8601)' })
   @IsOptional()
   @Type(() => Date)
   @IsDate({ message: 'since must be an ISO 8601 date' })

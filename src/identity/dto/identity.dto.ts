@@ -124,7 +124,7 @@ export class UpdateIdentityDto {
 }
 
 export class ListIdentitiesQueryDto extends PageQueryDto {
-  @ApiPropertyOptional({ description: 'Part of the name, case-insensitive', example: 'adam' })
+  @ApiPropertyOptional({ description: 'Part of the name, case-insensitive' })
   @IsOptional()
   @IsString()
   @MaxLength(256)
