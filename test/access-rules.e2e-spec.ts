@@ -128,6 +128,14 @@ describe('access rules and the OpenAPI document', () => {
     expect(ui.text).toContain('swagger-ui');
   });
 
+  it('keeps every timestamp as timestamptz', async () => {
+    const rows = (await t.app.get(DataSource).query(
+      `SELECT table_name, column_name FROM information_schema.columns
+        WHERE table_schema = 'public' AND data_type = 'timestamp without time zone'`,
+    )) as unknown[];
+    expect(rows).toEqual([]);
+  });
+
   it('has committed migrations that match the entities exactly', async () => {
     const dataSource = t.app.get(DataSource);
     const pending = await dataSource.driver.createSchemaBuilder().log();

@@ -4,7 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { HttpClient } from './support/http.js';
 import { killAll, runToExit, startServer } from './support/process.js';
-import { createTestDatabase, databaseMode, type TestDatabase } from './support/database.js';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { connect, createTestDatabase, databaseMode, type TestDatabase } from './support/database.js';
 
 const STRONG_KEY = 'a-strong-signing-key-of-more-than-32-bytes';
 
@@ -62,6 +64,31 @@ describe('start-up configuration checks (node dist/main.js)', () => {
     } finally {
       expect(await server.stop()).toBe(0);
     }
+  });
+});
+
+describe('npm run migration:run (the TypeORM CLI on the built data source)', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(async () => db?.drop());
+
+  it('applies the committed migrations to an empty database, and then has nothing left to do', async () => {
+    const run = () =>
+      promisify(execFile)(process.execPath, ['node_modules/typeorm/cli.js', 'migration:run', '-d', 'dist/database/data-source.js'], {
+        env: { ...process.env, DATABASE_URL: db.url },
+      });
+    const first = await run();
+    expect(first.stdout).toMatch(/Migration Foundation\d+ has been executed successfully/);
+    const client = await connect(db.url);
+    try {
+      const { rows } = await client.query(`SELECT name FROM role WHERE builtin ORDER BY id`);
+      expect(rows.map((r) => r.name)).toEqual(['Administrator', 'Operator', 'Reader']);
+    } finally {
+      await client.end();
+    }
+    expect((await run()).stdout).toMatch(/No migrations are pending/);
   });
 });
 

@@ -11,4 +11,5 @@ if (!url) {
   throw new Error('DATABASE_URL is not set. The embedded database migrates itself when the service starts (npm start).');
 }
 
-export default new DataSource(dataSourceOptions(url, 2));
+// On the command line, say which migrations ran (the service logs them through its own logger).
+export default new DataSource({ ...dataSourceOptions(url, 2), logger: 'simple-console', logging: ['migration', 'error', 'warn'] });
