@@ -164,6 +164,24 @@ describe('custom API endpoint rules and forward-auth', () => {
       expect(denied.status).toBe(403);
     });
 
+    it('refuses both header families at once (a client adding its own), and a URI without its method', async () => {
+      const both = await t.http.get('/api/v1/apptoken/verify', {
+        token: tokens.reader,
+        headers: { 'x-forwarded-method': 'GET', 'x-forwarded-uri': '/payroll/x', 'x-original-uri': '/health', 'x-original-method': 'GET' },
+      });
+      expect(both.status).toBe(400);
+      expect(both.body.message).toMatch(/not both/);
+      const noMethod = await t.http.get('/api/v1/apptoken/verify', { token: tokens.payroll, headers: { 'x-original-uri': '/payroll/x' } });
+      expect(noMethod.status).toBe(400);
+    });
+
+    it('lets the most specific pattern decide: a method it leaves out is not covered by a broader rule', async () => {
+      const fallback = await rule({ url: '/*' });
+      expect(await status('/payroll/x', tokens.reader, 'PUT')).toBe(403);
+      expect(await status('/elsewhere', tokens.reader, 'PUT')).toBe(200);
+      await t.http.delete(`/api/v1/endpoint/${fallback.id}`, { session: admin });
+    });
+
     it('takes explicit role parameters without rules, and any valid token with neither', async () => {
       expect((await t.http.get('/api/v1/apptoken/verify?role=Payroll', { token: tokens.payroll })).status).toBe(200);
       expect((await t.http.get('/api/v1/apptoken/verify?role=payroll', { token: tokens.both })).status).toBe(200);
@@ -181,7 +199,11 @@ describe('custom API endpoint rules and forward-auth', () => {
       expect(await status('/health/../payroll/x', tokens.reader)).toBe(403);
       expect(await status('/pay%72oll/x', tokens.reader)).toBe(403);
       expect(await status('//payroll//x', tokens.payroll)).toBe(200);
-      expect((await verify('/bad%zz', tokens.payroll)).status).toBe(400);
+      expect(await status('/PayRoll/x', tokens.reader)).toBe(403);
+      expect(await status('/PayRoll/x', tokens.payroll)).toBe(200);
+      for (const uri of ['/bad%zz', '/payroll%2Fx', '/health/..%2Fpayroll', '/payroll;v=1/x', '/payroll./x', '/health\\..\\payroll']) {
+        expect(`${uri} ${(await verify(uri, tokens.payroll)).status}`).toBe(`${uri} 403`);
+      }
     });
 
     it('applies a rule change on the next request', async () => {

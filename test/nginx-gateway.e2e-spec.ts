@@ -136,8 +136,13 @@ async function renderTemplate(variables: Record<string, string>): Promise<string
     // A method the rule does not list, and a path no rule matches.
     expect((await gateway.request('DELETE', '/payroll/2026/11', { token: payrollToken.token })).status).toBe(403);
     expect((await gateway.get('/elsewhere', { token: payrollToken.token })).status).toBe(403);
-    // Dot segments and encodings do not slip past the rule.
+    // Dot segments, encodings and case do not slip past the rule.
     expect((await gateway.get('/public/../payroll/2026', { token: readerToken })).status).toBe(403);
+    expect((await gateway.get('/PAYROLL/2026', { token: readerToken })).status).toBe(403);
+    expect((await gateway.get('/payroll%2F2026', { token: readerToken })).status).toBe(403);
+    // A client cannot tell the verify route which request to judge.
+    const spoofed = await gateway.get('/payroll/2026', { token: readerToken, headers: { 'X-Forwarded-Uri': '/public/x', 'X-Forwarded-Method': 'GET', 'X-Original-URI': '/public/x' } });
+    expect(spoofed.status).toBe(403);
   });
 
   it('lets a rule without authentication through with no token', async () => {

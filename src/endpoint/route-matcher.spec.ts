@@ -32,13 +32,34 @@ describe('RouteMatcher', () => {
     expect(match('GET', '/payrolls/x')).toBeUndefined();
   });
 
-  it('matches methods: a rule for the method beats one for any method, a less specific path with the method beats none', () => {
-    const match = matcher(rule('/payroll/:id', ['GET']), rule('/payroll/*', []), rule('/reports', ['GET', 'POST']));
+  it('matches methods: a rule for the method beats one for any method on the same pattern', () => {
+    const match = matcher(rule('/payroll/:id', ['GET']), rule('/payroll/:id', []), rule('/reports', ['GET', 'POST']));
     expect(match('GET', '/payroll/5')).toBe('/payroll/:id');
-    expect(match('DELETE', '/payroll/5')).toBe('/payroll/*');
     expect(match('post', '/reports')).toBe('/reports');
     expect(match('HEAD', '/reports')).toBe('/reports');
     expect(match('DELETE', '/reports')).toBeUndefined();
+  });
+
+  it('lets the most specific pattern decide: a method it leaves out is refused, not passed to a broader rule', () => {
+    const m = new RouteMatcher([rule('/payroll/*', ['GET', 'POST']), rule('/*', [], [])]);
+    const match = (method: string, uri: string) => m.match(method, requestSegments(uri)!)?.url;
+    expect(match('GET', '/payroll/x')).toBe('/payroll/*');
+    expect(match('PUT', '/payroll/x')).toBeUndefined();
+    expect(match('DELETE', '/payroll/x/y')).toBeUndefined();
+    expect(match('PUT', '/elsewhere')).toBe('/*');
+  });
+
+  it('compares literal segments case-insensitively, as PSU (ASP.NET) routes', () => {
+    const match = matcher(rule('/Payroll/*'));
+    expect(match('GET', '/PAYROLL/salary')).toBe('/Payroll/*');
+    expect(match('GET', '/payroll/salary')).toBe('/Payroll/*');
+  });
+
+  it('refuses paths that upstreams read differently: encoded slashes, backslashes, ;params, control characters, trailing dots', () => {
+    for (const uri of ['/payroll%2Fsalary', '/public/..%2Fpayroll%2Fsalary', '/public/..\\payroll\\salary', '/payroll;a=b/salary', '/payroll./salary', '/payroll%00/salary', '/a%5Cb']) {
+      expect(`${uri} ${JSON.stringify(requestSegments(uri))}`).toBe(`${uri} null`);
+    }
+    expect(requestSegments('/a/./b/../c')).toEqual(['a', 'c']);
   });
 
   it('matches nothing when no rule covers the path', () => {
@@ -72,7 +93,7 @@ describe('parsePattern', () => {
   it.each(['/payroll/*', '/users/:id', '/', '/a/b/c', '/a%20b'])('accepts %s', (url) => {
     expect(typeof parsePattern(url)).not.toBe('string');
   });
-  it.each(['payroll', '/a/*/b', '/a*', '/a//b', '/a/../b', '/:1x', '/a?b=1', '/a b', '/%zz'])('refuses %s', (url) => {
+  it.each(['payroll', '/a/*/b', '/a*', '/a//b', '/a/../b', '/:1x', '/a?b=1', '/a b', '/%zz', '/a%2Fb', '/a;b', '/a./b'])('refuses %s', (url) => {
     expect(typeof parsePattern(url)).toBe('string');
   });
   it('gives patterns differing only in parameter names the same shape', () => {

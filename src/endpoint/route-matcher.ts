@@ -3,8 +3,10 @@
  * the path's depth, not on the number of rules: the rules are compiled into a segment trie.
  *
  * Patterns: `/users/:id` (`:name` is exactly one segment), `/payroll/*` (`*`, last only, is one or more
- * segments), literal segments otherwise. Specificity, segment by segment from the left: a literal beats a
- * parameter, which beats a wildcard; for the same pattern a rule naming the method beats one for any method.
+ * segments), literal segments otherwise, compared case-insensitively (as PSU's ASP.NET routing does).
+ * The most specific pattern that matches the path decides, segment by segment from the left (a literal
+ * beats a parameter, which beats a wildcard); if it has no rule for the method, the request is refused:
+ * a broader pattern never covers for a method the specific one leaves out.
  */
 
 export const ANY_METHOD = '*';
@@ -45,8 +47,8 @@ export function parsePattern(url: string): PatternSegment[] | string {
       return '"*" must be a whole segment, as in /payroll/*';
     } else {
       const decoded = decodeSegment(segment);
-      if (decoded === null) return `"${segment}" has a malformed percent-encoding`;
-      segments.push({ kind: 'literal', value: decoded });
+      if (decoded === null || !safeSegment(decoded)) return `"${segment}" is not a plain path segment`;
+      segments.push({ kind: 'literal', value: decoded.toLowerCase() });
     }
   }
   return segments;
@@ -55,6 +57,15 @@ export function parsePattern(url: string): PatternSegment[] | string {
 /** The pattern with parameter names erased: two rules with the same shape cover the same paths. */
 export function patternShape(segments: readonly PatternSegment[]): string {
   return '/' + segments.map((s) => (s.kind === 'literal' ? encodeURIComponent(s.value) : s.kind === 'param' ? ':' : '*')).join('/');
+}
+
+/**
+ * Segments that upstreams read differently from one another are refused rather than guessed at: an encoded
+ * "/" (WSGI decodes it), "\\" (IIS and ASP.NET read it as "/"), ";" (Tomcat drops ";params"), control
+ * characters, and a trailing "." (IIS drops it).
+ */
+function safeSegment(segment: string): boolean {
+  return !/[/\\;\x00-\x1f\x7f]/.test(segment) && !(segment.endsWith('.') && segment !== '.' && segment !== '..');
 }
 
 function decodeSegment(segment: string): string | null {
@@ -68,7 +79,8 @@ function decodeSegment(segment: string): string | null {
 /**
  * The segments of a request URI as the upstream will see them: query dropped, empty segments merged,
  * percent-encoding decoded, and `.`/`..` resolved (RFC 3986 §5.2.4), so `/public/../payroll/x` or
- * `/pay%72oll/x` cannot slip past the rule for `/payroll/*`. Null when the URI is not a valid path.
+ * `/pay%72oll/x` cannot slip past the rule for `/payroll/*`; literals are lower-cased for matching. Null
+ * when the URI is not a path that every upstream reads the same way (see {@link safeSegment}).
  */
 export function requestSegments(uri: string): string[] | null {
   let path = uri;
@@ -84,13 +96,13 @@ export function requestSegments(uri: string): string[] | null {
   for (const raw of path.split('/')) {
     if (raw === '') continue;
     const segment = decodeSegment(raw);
-    if (segment === null) return null;
+    if (segment === null || !safeSegment(segment)) return null;
     if (segment === '.') continue;
     if (segment === '..') {
       out.pop();
       continue;
     }
-    out.push(segment);
+    out.push(segment.toLowerCase());
   }
   return out;
 }
@@ -148,15 +160,17 @@ export class RouteMatcher {
     }
   }
 
-  /** The most specific rule for this method and path (segments from {@link requestSegments}). */
+  /**
+   * The rule for this method on the most specific pattern matching the path (segments from
+   * {@link requestSegments}); undefined when no pattern matches or that pattern has no rule for the method.
+   */
   match(method: string, segments: readonly string[]): EndpointRule | undefined {
-    return this.search(this.root, method.toUpperCase(), segments, 0);
+    return pick(this.search(this.root, segments, 0), method.toUpperCase());
   }
 
-  private search(node: Node, method: string, segments: readonly string[], index: number): EndpointRule | undefined {
-    if (index === segments.length) return pick(node.terminal, method);
+  private search(node: Node, segments: readonly string[], index: number): Terminal | undefined {
+    if (index === segments.length) return node.terminal;
     const literal = node.literals.get(segments[index]);
-    const found = (literal && this.search(literal, method, segments, index + 1)) || (node.param && this.search(node.param, method, segments, index + 1));
-    return found || pick(node.wildcard, method);
+    return (literal && this.search(literal, segments, index + 1)) || (node.param && this.search(node.param, segments, index + 1)) || node.wildcard;
   }
 }

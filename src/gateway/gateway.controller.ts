@@ -30,6 +30,28 @@ function header(request: FastifyRequest, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
+/**
+ * The original method and URI, from exactly one header family: nginx's X-Original-* (set by the shipped
+ * template) or Traefik's X-Forwarded-* (set by Traefik). Both at once means a client added the other
+ * family itself (Traefik passes client headers through), so the request is refused rather than judged
+ * by a URI the client chose. A URI without its method is refused too: defaulting it would open GET rules.
+ */
+function originalRequest(request: FastifyRequest): { method: string; uri: string } | undefined {
+  const nginx = { uri: header(request, 'x-original-uri'), method: header(request, 'x-original-method') };
+  const traefik = { uri: header(request, 'x-forwarded-uri'), method: header(request, 'x-forwarded-method') };
+  const hasNginx = nginx.uri !== undefined || nginx.method !== undefined;
+  const hasTraefik = traefik.uri !== undefined || traefik.method !== undefined;
+  if (hasNginx && hasTraefik) {
+    throw new BadRequestException('Send the original request as X-Original-URI/-Method (nginx) or X-Forwarded-Uri/-Method (Traefik), not both');
+  }
+  const chosen = hasNginx ? nginx : hasTraefik ? traefik : undefined;
+  if (!chosen) return undefined;
+  if (chosen.uri === undefined || chosen.method === undefined || !/^[A-Za-z]{1,16}$/.test(chosen.method)) {
+    throw new BadRequestException('The original method and URI must come together (X-Original-Method with X-Original-URI, or X-Forwarded-Method with X-Forwarded-Uri)');
+  }
+  return { method: chosen.method.toUpperCase(), uri: chosen.uri };
+}
+
 @ApiTags('gateway')
 @Controller('api/v1/apptoken')
 export class GatewayController {
@@ -64,7 +86,7 @@ export class GatewayController {
     let roles: readonly string[];
     let tokenRequired = true;
     const roleQuery = (request.query as Record<string, unknown> | undefined)?.role;
-    const uri = header(request, 'x-original-uri') ?? header(request, 'x-forwarded-uri');
+    const original = originalRequest(request);
     let byKey = false;
     if (roleQuery !== undefined) {
       const list = parseRoleList(roleQuery);
@@ -73,10 +95,11 @@ export class GatewayController {
       }
       roles = list as string[];
       byKey = true;
-    } else if (uri !== undefined) {
-      const method = (header(request, 'x-original-method') ?? header(request, 'x-forwarded-method') ?? 'GET').toUpperCase();
+    } else if (original !== undefined) {
+      const { method, uri } = original;
       const segments = requestSegments(uri);
-      if (!segments) throw new BadRequestException('the original URI is not a valid path');
+      // Refused, not 400: nginx turns anything but 2xx/401/403 from auth_request into a 500.
+      if (!segments) throw new ForbiddenException('The original URI is not a path every server reads the same way (encoded "/", "\\", ";", control characters, trailing ".")');
       const rule = (await this.rules.current()).match(method, segments);
       if (!rule) throw new ForbiddenException(`No endpoint rule allows ${method} ${uri.split('?')[0].slice(0, 200)}`);
       roles = rule.roles;
