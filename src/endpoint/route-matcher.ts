@@ -65,6 +65,7 @@ export function patternShape(segments: readonly PatternSegment[]): string {
  * characters, and a trailing "." (IIS drops it).
  */
 function safeSegment(segment: string): boolean {
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused here
   return !/[/\\;\x00-\x1f\x7f]/.test(segment) && !(segment.endsWith('.') && segment !== '.' && segment !== '..');
 }
 
