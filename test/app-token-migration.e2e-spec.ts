@@ -99,6 +99,7 @@ describe('migrating tokens minted by PSU (POST /api/v1/apptoken)', () => {
     ['an Expiration that has passed', () => ({ Token: mintPsuToken({ name: 'Admin', roles: ['Administrator'] }), Identity: { Name: 'Admin' }, Role: 'Administrator', Expiration: '2020-01-01T00:00:00Z' }), /Expiration has passed/],
     ['an existing identity that lacks the role', () => ({ Token: mintPsuToken({ name: 'ci-bot', roles: ['Reader'] }), Identity: { Name: 'ci-bot' }, Role: 'Reader' }), /does not hold role Reader/],
     ['a token that is not a JWT', () => ({ Token: 'hello', Identity: { Name: 'Admin' }, Role: 'Administrator' }), /not a compact JWS/],
+    ['a name claim too long once normalised', () => ({ Token: mintPsuToken({ name: '\uFDFA'.repeat(15), roles: ['Reader'] }), Identity: { Name: '\uFDFA'.repeat(15) }, Role: 'Reader' }), /longer than 256/],
   ])('refuses %s with 422 and a reason, writing nothing', async (_what, body, reason) => {
     const before = await counts();
     const response = await t.http.post('/api/v1/apptoken', body(), { session });

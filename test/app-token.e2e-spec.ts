@@ -457,6 +457,17 @@ describe('app tokens with enhanced security off', () => {
     expect((await t.http.get('/api/v1/apptoken', { session })).body[0].token).toBe(granted.token);
     expect((await t.http.get('/api/v1/identity/my', { token: granted.token })).status).toBe(200);
   });
+
+  it("does not show a token with fewer roles the values of its owner's stronger tokens", async () => {
+    const session = await t.http.signin('admin', ADMIN_PASSWORD);
+    const full = (await t.http.get('/api/v1/apptoken/grant', { session })).body;
+    const readerOnly = (await t.http.get('/api/v1/apptoken/grant?role=Reader', { session })).body;
+    const seen = (await t.http.get('/api/v1/apptoken?pageSize=500', { token: readerOnly.token })).body;
+    expect(seen.find((token: any) => token.id === full.id).token).toBeNull();
+    expect(seen.find((token: any) => token.id === readerOnly.id).token).toBe(readerOnly.token);
+    expect((await t.http.get(`/api/v1/apptoken/${full.id}`, { token: readerOnly.token })).body.token).toBeNull();
+    expect((await t.http.get(`/api/v1/apptoken/${full.id}`, { token: full.token })).body.token).toBe(full.token);
+  });
 });
 
 describe('lifetime policy (APP_TOKEN_MAX_LIFETIME_DAYS)', () => {

@@ -92,6 +92,17 @@ describe('HTTP behaviour', () => {
     expect(response.body).toEqual({ statusCode: 400, error: 'Bad Request', message: 'property color should not exist' });
   });
 
+  it('answers inputs at the edges of the database types with 400, not 500', async () => {
+    expect((await t.http.get('/api/v1/apptoken?page=1e20', { session: admin })).status).toBe(400);
+    expect((await t.http.get('/api/v1/identity?page=99999999999', { session: admin })).status).toBe(400);
+    const huge = await t.http.get('/api/v1/apptoken?identity=9999999999', { session: admin });
+    expect(huge.status).toBe(200);
+    expect(huge.body).toEqual([]);
+    const expanding = await t.http.post('/api/v1/identity', { name: '\uFDFA'.repeat(15), source: 'service' }, { session: admin });
+    expect(expanding.status).toBe(400);
+    expect(expanding.body.message).toMatch(/once Unicode-normalised/);
+  });
+
   it('answers unknown routes with a JSON 404 and sends a request id and safe headers on every response', async () => {
     const response = await t.http.get('/api/v1/nothing-here');
     expect(response.status).toBe(404);

@@ -20,7 +20,7 @@ import { joinRoles } from '../common/role-list.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { InvalidationService, type Invalidation } from '../database/invalidation.service.js';
-import { identityNameKey } from '../identity/identity-name.js';
+import { identityNameKey, nameKeyFits } from '../identity/identity-name.js';
 import { IdentityEntity } from '../identity/identity.entity.js';
 import { sortRoleNames } from '../identity/identity.mapper.js';
 import { roleNameKey } from '../role/role-name.js';
@@ -46,7 +46,7 @@ export function toAppTokenDto(token: AppTokenEntity, value: string | null, now =
   const identityRoles = sortRoleNames((token.identity.roles ?? []).map((role) => role.name));
   return {
     id: token.id,
-    token: value ?? token.token,
+    token: value,
     identity: { id: token.identity.id, name: token.identity.name, source: token.identity.source, role: joinRoles(identityRoles) },
     revoked: token.revokedAt !== null && token.revokedAt.getTime() <= now,
     role: joinRoles(roles),
@@ -115,6 +115,7 @@ export class AppTokenService {
     if (!verified.ok) throw new UnprocessableEntityException(`cannot migrate: ${REFUSAL_MESSAGES[verified.reason]}`);
     const { claims } = verified;
     if (claims.exp !== undefined && claims.exp * 1000 <= now) throw new UnprocessableEntityException('cannot migrate: the token has expired');
+    if (!nameKeyFits(claims.name)) throw new UnprocessableEntityException('cannot migrate: the name claim is longer than 256 characters once normalised');
     if (identityNameKey(dto.identity.name) !== identityNameKey(claims.name)) {
       throw new UnprocessableEntityException(`cannot migrate: Identity.Name "${dto.identity.name}" is not the token's name claim "${claims.name}"`);
     }
@@ -179,8 +180,11 @@ export class AppTokenService {
       .take(take);
     if (!isAdministrator(actor)) builder.andWhere('token.identity_id = :self', { self: actor.identityId });
     if (query.identity !== undefined) {
-      if (/^\d{1,10}$/.test(query.identity)) builder.andWhere('token.identity_id = :identityId', { identityId: Number(query.identity) });
-      else builder.andWhere('identity.name_key = :identityKey', { identityKey: identityNameKey(query.identity) });
+      if (/^\d+$/.test(query.identity)) {
+        const identityId = Number(query.identity);
+        if (identityId > 2_147_483_647) return [[], 0];
+        builder.andWhere('token.identity_id = :identityId', { identityId });
+      } else builder.andWhere('identity.name_key = :identityKey', { identityKey: identityNameKey(query.identity) });
     }
     if (query.revoked !== undefined) {
       builder.andWhere(query.revoked ? 'token.revoked_at <= now()' : '(token.revoked_at IS NULL OR token.revoked_at > now())');
@@ -193,11 +197,12 @@ export class AppTokenService {
       builder.andWhere(new Brackets((where) => where.where('token.description ILIKE :pattern', { pattern }).orWhere('identity.name ILIKE :pattern', { pattern })));
     }
     const [tokens, total] = await builder.getManyAndCount();
-    return [tokens.map((token) => toAppTokenDto(token, null)), total];
+    return [tokens.map((token) => toAppTokenDto(token, this.storedValue(actor, token))), total];
   }
 
   async get(actor: Principal, id: number): Promise<AppTokenDto> {
-    return toAppTokenDto(await this.visibleToken(actor, id), null);
+    const token = await this.visibleToken(actor, id);
+    return toAppTokenDto(token, this.storedValue(actor, token));
   }
 
   /** Idempotent: a revoked token stays revoked with its first revocation date. */
@@ -265,6 +270,17 @@ export class AppTokenService {
       await this.audit.record({ action: AuditAction.TokenDeleted, actor, targetIdentity: token.identity, targetTokenId: token.id, address }, manager);
       return [{ kind: 'token', hash: token.hash }];
     });
+  }
+
+  /**
+   * The stored value of a token (enhanced security off), for a caller who could use it anyway: an
+   * Administrator, or one whose roles in this request include all of the token's. Otherwise a token with
+   * fewer roles could read its owner's stronger tokens.
+   */
+  private storedValue(actor: Principal, token: AppTokenEntity): string | null {
+    if (token.token === null) return null;
+    if (isAdministrator(actor) || token.roles.every((role) => actor.roles.includes(role.name))) return token.token;
+    return null;
   }
 
   /** Purges tokens revoked or expired longer ago than the retention period. */

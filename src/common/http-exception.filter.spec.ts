@@ -20,6 +20,15 @@ describe('toErrorBody', () => {
     expect(logged).toHaveLength(1);
   });
 
+  it('logs no query text or parameters of a failed query (they can hold password hashes)', () => {
+    const failed = Object.assign(new Error('value too long'), { query: 'INSERT INTO identity ...', parameters: ['$argon2id$v=19$secret'], code: '22001' });
+    logged.length = 0;
+    toErrorBody(failed, request, logger);
+    expect(JSON.stringify(logged)).not.toContain('argon2id');
+    expect(JSON.stringify(logged)).not.toContain('INSERT INTO');
+    expect(JSON.stringify(logged)).toContain('value too long');
+  });
+
   it('answers a lost database connection with 503', () => {
     const driverError = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
     expect(toErrorBody(driverError, request, logger).statusCode).toBe(503);

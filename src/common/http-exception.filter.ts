@@ -22,6 +22,13 @@ const FASTIFY_MESSAGES: Record<string, string> = {
 const DATABASE_UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', '57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08004', '08006']);
 const DATABASE_UNAVAILABLE_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Query read timeout|does not allow connections|not currently accepting connections|Client has encountered a connection error|Connection is not established/i;
 
+/** What of an error may be logged: never a failed query's text or parameters (password hashes, tokens). */
+export function loggableError(error: unknown): Record<string, unknown> {
+  if (!(error instanceof Error)) return { message: String(error).slice(0, 500) };
+  const { code } = error as { code?: unknown };
+  return { type: error.name, message: error.message.slice(0, 500), code: typeof code === 'string' ? code : undefined, stack: error.stack };
+}
+
 export function isDatabaseUnavailable(error: unknown): boolean {
   let current: unknown = error;
   for (let depth = 0; current && depth < 4; depth++) {
@@ -58,7 +65,7 @@ export function toErrorBody(exception: unknown, request: FastifyRequest, logger:
     return body;
   }
   if (isDatabaseUnavailable(exception)) {
-    logger.warn({ requestId: request.id, err: exception }, 'database unavailable');
+    logger.warn({ requestId: request.id, error: loggableError(exception) }, 'database unavailable');
     return { statusCode: 503, error: 'Service Unavailable', message: 'The database is unavailable; retry shortly', requestId: request.id };
   }
   const fastifyError = exception as { statusCode?: number; code?: string; message?: string };
@@ -74,7 +81,7 @@ export function toErrorBody(exception: unknown, request: FastifyRequest, logger:
 }
 
 function internal(exception: unknown, request: FastifyRequest, logger: Logger, status: number): ErrorBody {
-  logger.error({ requestId: request.id, method: request.method, path: request.routeOptions?.url, err: exception }, 'unexpected error');
+  logger.error({ requestId: request.id, method: request.method, path: request.routeOptions?.url, error: loggableError(exception) }, 'unexpected error');
   return {
     statusCode: status,
     error: STATUS_CODES[status] ?? 'Error',

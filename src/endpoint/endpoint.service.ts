@@ -5,6 +5,7 @@ import { AuditAction, AuditService } from '../audit/audit.service.js';
 import type { Principal } from '../auth/principal.js';
 import { pageWindow, type PageQueryDto } from '../common/pagination.js';
 import { InvalidationService } from '../database/invalidation.service.js';
+import { ENDPOINT_RULES_LOCK } from '../database/locks.js';
 import { sortRoleNames } from '../identity/identity.mapper.js';
 import { RoleService } from '../role/role.service.js';
 import type { CreateEndpointDto, EndpointDto, UpdateEndpointDto } from './dto/endpoint.dto.js';
@@ -27,8 +28,6 @@ function normalizeMethods(methods: string[] | undefined): string[] {
   return [...new Set(methods)].sort();
 }
 
-/** Serialises rule changes, so two overlapping rules cannot be created at once. */
-const ENDPOINT_LOCK = 5_000_421_340;
 
 /** CRUD of custom API endpoint rules (Administrators); every change is audited and reaches every instance. */
 @Injectable()
@@ -96,7 +95,7 @@ export class EndpointService {
   /** Runs a change under the rules lock, announces it to every instance, and applies it here on commit. */
   private async change<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     const result = await this.dataSource.transaction(async (manager) => {
-      await manager.query('SELECT pg_advisory_xact_lock($1)', [ENDPOINT_LOCK]);
+      await manager.query('SELECT pg_advisory_xact_lock($1)', [ENDPOINT_RULES_LOCK]);
       const value = await work(manager);
       await this.invalidation.notify(manager, [{ kind: 'endpoints' }]);
       return value;

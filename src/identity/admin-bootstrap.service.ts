@@ -9,10 +9,10 @@ import { APP_CONFIG } from '../config/config.module.js';
 import { RoleEntity } from '../role/role.entity.js';
 import { SessionEntity } from '../auth/session.entity.js';
 import { InvalidationService, type Invalidation } from '../database/invalidation.service.js';
+import { BOOTSTRAP_LOCK } from '../database/locks.js';
 import { identityNameKey } from './identity-name.js';
 import { IdentityEntity } from './identity.entity.js';
 
-const BOOTSTRAP_LOCK = 5_000_421_339;
 
 export interface BootstrappedAdmin {
   name: string;

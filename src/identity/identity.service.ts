@@ -8,15 +8,18 @@ import { SessionService } from '../auth/session.service.js';
 import { isUniqueViolation } from '../common/database-errors.js';
 import { pageWindow } from '../common/pagination.js';
 import { InvalidationService } from '../database/invalidation.service.js';
+import { ADMIN_GUARD_LOCK } from '../database/locks.js';
 import { RoleService } from '../role/role.service.js';
 import type { CreateIdentityDto, IdentityDto, ListIdentitiesQueryDto, UpdateIdentityDto } from './dto/identity.dto.js';
-import { identityNameKey } from './identity-name.js';
+import { identityNameKey, nameKeyFits } from './identity-name.js';
 import { IdentityEntity } from './identity.entity.js';
 import { toIdentityDto } from './identity.mapper.js';
 import { IdentityRepository } from './identity.repository.js';
 
-/** Serialises changes that could remove the last enabled Administrator. */
-const ADMIN_GUARD_LOCK = 5_000_421_338;
+
+function assertNameFits(name: string): void {
+  if (!nameKeyFits(name)) throw new BadRequestException('name is longer than 256 characters once Unicode-normalised');
+}
 
 function requestedRoles(dto: { roles?: string[]; role?: string[] }): string[] | undefined {
   if (dto.roles !== undefined && dto.role !== undefined) {
@@ -48,6 +51,7 @@ export class IdentityService {
   }
 
   async create(actor: Principal, dto: CreateIdentityDto, address: string): Promise<IdentityDto> {
+    assertNameFits(dto.name);
     const source = dto.source ?? 'local';
     if (source === 'local' && dto.password === undefined) {
       throw new BadRequestException('password is required for a local identity (use source "service" for one without)');
@@ -83,6 +87,7 @@ export class IdentityService {
   }
 
   async update(actor: Principal, id: number, dto: UpdateIdentityDto, address: string): Promise<IdentityDto> {
+    if (dto.name !== undefined) assertNameFits(dto.name);
     const roleNames = requestedRoles(dto);
     const passwordHash = dto.password === undefined ? undefined : await this.passwords.hash(dto.password);
     const identity = await this.dataSource

@@ -4,6 +4,7 @@ import { In, type DataSource, type EntityManager, type Repository } from 'typeor
 import { AuditAction, AuditService } from '../audit/audit.service.js';
 import type { Principal } from '../auth/principal.js';
 import { InvalidationService } from '../database/invalidation.service.js';
+import { ENDPOINT_RULES_LOCK } from '../database/locks.js';
 import { isUniqueViolation } from '../common/database-errors.js';
 import { sortRoleNames } from '../identity/identity.mapper.js';
 import type { CreateRoleDto, RoleDto, UpdateRoleDto } from './dto/role.dto.js';
@@ -89,6 +90,8 @@ export class RoleService {
     const role = await this.getEntity(name);
     if (role.builtin) throw new ConflictException(`${role.name} is a built-in role and cannot be deleted`);
     await this.dataSource.transaction(async (manager) => {
+      // Under the rules' lock, so no rule can take up this role between the check and the delete.
+      await manager.query('SELECT pg_advisory_xact_lock($1)', [ENDPOINT_RULES_LOCK]);
       // Dropping it from an endpoint rule's list would quietly open that rule to every token.
       const [{ rules }] = (await manager.query('SELECT array_agg(endpoint_rule_id ORDER BY endpoint_rule_id) AS rules FROM endpoint_rule_role WHERE role_id = $1', [role.id])) as Array<{ rules: number[] | null }>;
       if (rules) throw new ConflictException(`role ${role.name} is required by endpoint rule ${rules.join(', ')}; change those rules first`);
