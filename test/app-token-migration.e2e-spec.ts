@@ -119,6 +119,18 @@ describe('migrating tokens minted by PSU (POST /api/v1/apptoken)', () => {
     expect((await t.http.post('/api/v1/apptoken', { ...body, Token: resign(token, { exp: nowSeconds() + 1000 }, PSU_DEFAULT_KEY) }, { session })).status).toBe(409);
   });
 
+  it('refuses to bring back a token that was deleted here (409), whoever re-runs the migration', async () => {
+    const token = mintPsuToken({ name: 'Admin', roles: ['Administrator'] });
+    const body = { Token: token, Identity: { Name: 'Admin' }, Role: 'Administrator' };
+    const stored = await t.http.post('/api/v1/apptoken', body, { session });
+    await t.http.post(`/api/v1/apptoken/${stored.body.id}/revoke`, undefined, { session });
+    expect((await t.http.delete(`/api/v1/apptoken/${stored.body.id}`, { session })).status).toBe(204);
+    const again = await t.http.post('/api/v1/apptoken', body, { session });
+    expect(again.status).toBe(409);
+    expect(again.body.message).toMatch(/deleted here/);
+    expect((await t.http.get('/api/v1/identity/my', { token })).status).toBe(401);
+  });
+
   it('lets exactly one of 10 concurrent identical migrations succeed, the rest 409, creating the identity once', async () => {
     const name = `racer-${randomUUID().slice(0, 8)}`;
     const token = mintPsuToken({ name, roles: ['Reader'] });

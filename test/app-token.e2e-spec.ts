@@ -439,6 +439,11 @@ describe('app tokens', () => {
       expect(ids).not.toContain(old.id);
       expect(ids).not.toContain(expiredLongAgo.id);
       expect((await t.http.get('/api/v1/audit?action=apptoken.purged', { session: admin })).body[0].detail).toEqual({ count: 2 });
+      const { rows } = await sql.query('SELECT count(*)::int AS n FROM app_token_tombstone WHERE hash IN (SELECT ($1::jsonb->>0)::uuid UNION SELECT ($1::jsonb->>1)::uuid)', [
+        JSON.stringify([old.token, expiredLongAgo.token].map((token: string) => decodePayload(token)[CLAIM.hash])),
+      ]);
+      // The revoked one is tombstoned; the long-expired one's tombstone is dropped at once (it can never migrate back).
+      expect(rows[0].n).toBe(1);
     });
   });
 });

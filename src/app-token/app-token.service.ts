@@ -25,6 +25,7 @@ import { IdentityEntity } from '../identity/identity.entity.js';
 import { sortRoleNames } from '../identity/identity.mapper.js';
 import { roleNameKey } from '../role/role-name.js';
 import { RoleEntity } from '../role/role.entity.js';
+import { AppTokenTombstoneEntity } from './app-token-tombstone.entity.js';
 import { AppTokenEntity, type AppTokenOrigin } from './app-token.entity.js';
 import type { AppTokenDto, ListTokensQueryDto, MigrateTokenDto } from './dto/app-token.dto.js';
 import { SigningKeys } from './signing-keys.js';
@@ -134,6 +135,9 @@ export class AppTokenService {
 
     try {
       const token = await this.dataSource.transaction(async (manager) => {
+        if (await manager.existsBy(AppTokenTombstoneEntity, { hash: claims.hash })) {
+          throw new ConflictException('this token was deleted here and cannot be migrated again; grant a new one');
+        }
         const roles = await manager.find(RoleEntity, { where: { nameKey: In(claimed) } });
         const missing = claims.roles.filter((role) => !roles.some((r) => r.nameKey === roleNameKey(role)));
         if (missing.length > 0) throw new UnprocessableEntityException(`cannot migrate: role "${missing[0]}" does not exist here; create it first`);
@@ -267,6 +271,7 @@ export class AppTokenService {
   async delete(actor: Principal, id: number, address: string): Promise<void> {
     await this.changeToken(actor, id, async (manager, token) => {
       await manager.delete(AppTokenEntity, { id: token.id });
+      await manager.insert(AppTokenTombstoneEntity, { hash: token.hash, expiresAt: token.expiresAt });
       await this.audit.record({ action: AuditAction.TokenDeleted, actor, targetIdentity: token.identity, targetTokenId: token.id, address }, manager);
       return [{ kind: 'token', hash: token.hash }];
     });
@@ -283,16 +288,18 @@ export class AppTokenService {
     return null;
   }
 
-  /** Purges tokens revoked or expired longer ago than the retention period. */
+  /** Purges tokens revoked or expired longer ago than the retention period, leaving tombstones. */
   async purge(): Promise<number> {
     const cutoff = new Date(Date.now() - this.config.appTokenRetentionDays * DAY_MS);
-    const result = await this.dataSource
-      .createQueryBuilder()
-      .delete()
-      .from(AppTokenEntity)
-      .where('revoked_at < :cutoff OR expires_at < :cutoff', { cutoff })
-      .execute();
-    return result.affected ?? 0;
+    const [{ purged }] = (await this.dataSource.query(
+      `WITH gone AS (DELETE FROM app_token WHERE revoked_at < $1 OR expires_at < $1 RETURNING hash, expires_at),
+            kept AS (INSERT INTO app_token_tombstone (hash, expires_at) SELECT hash, expires_at FROM gone ON CONFLICT DO NOTHING)
+       SELECT count(*)::int AS purged FROM gone`,
+      [cutoff],
+    )) as Array<{ purged: number }>;
+    // A tombstone outlives its use once the token has expired: migration refuses expired tokens.
+    await this.dataSource.query('DELETE FROM app_token_tombstone WHERE expires_at < now()');
+    return purged;
   }
 
   /**

@@ -1,3 +1,4 @@
+import { AppTokenTombstoneEntity } from '../app-token/app-token-tombstone.entity.js';
 import { AppTokenEntity } from '../app-token/app-token.entity.js';
 import { EndpointRuleEntity } from '../endpoint/endpoint-rule.entity.js';
 import { AuditEventEntity } from '../audit/audit-event.entity.js';
@@ -7,4 +8,4 @@ import { IdentityEntity } from '../identity/identity.entity.js';
 import { RoleEntity } from '../role/role.entity.js';
 
 /** Explicit lists: globs behave differently under tsc output and jest. */
-export const ENTITIES = [RoleEntity, IdentityEntity, SessionEntity, SigninFailureEntity, AuditEventEntity, AppTokenEntity, EndpointRuleEntity];
+export const ENTITIES = [RoleEntity, IdentityEntity, SessionEntity, SigninFailureEntity, AuditEventEntity, AppTokenEntity, AppTokenTombstoneEntity, EndpointRuleEntity];
