@@ -215,6 +215,15 @@ describe('sign-in throttling', () => {
     expect((await t.http.post('/api/v1/signin', { username: 'admin', password: ADMIN_PASSWORD })).status).toBe(200);
   });
 
+  it('limits a parallel burst like a sequence: no more passwords checked than the limit', async () => {
+    await new Promise((resolve) => setTimeout(resolve, 3200));
+    const attempts = [...Array.from({ length: 19 }, (_, i) => ({ username: 'burst-target', password: `wrong-${i}` })), { username: 'admin', password: ADMIN_PASSWORD }];
+    const statuses = await Promise.all(attempts.map((body) => t.http.post('/api/v1/signin', { ...body, username: 'admin' }).then((r) => r.status)));
+    // 3 per user name: at most three of the twenty had their password checked.
+    expect(statuses.filter((status) => status !== 429).length).toBeLessThanOrEqual(3);
+    expect(statuses.filter((status) => status === 429).length).toBeGreaterThanOrEqual(17);
+  });
+
   it('throttles one address that tries many user names', async () => {
     await new Promise((resolve) => setTimeout(resolve, 3200));
     const statuses: number[] = [];

@@ -48,16 +48,16 @@ export class AuthService {
   async signin(dto: SigninDto, address: string, userAgent: string | undefined): Promise<SigninResult> {
     const nameKey = identityNameKey(dto.username.trim());
     const throttleKey = sha256(nameKey);
-    const retryAfter = await this.throttle.retryAfterSeconds(throttleKey, address);
-    if (retryAfter > 0) {
+    const reservation = await this.throttle.reserve(throttleKey, address);
+    if ('retryAfterSeconds' in reservation) {
       // Not audited one by one: a flood of throttled attempts must not become a flood of writes.
-      this.logger.warn({ address, retryAfter }, 'sign-in throttled');
-      throw new SigninThrottledException(retryAfter);
+      this.logger.warn({ address, retryAfter: reservation.retryAfterSeconds }, 'sign-in throttled');
+      throw new SigninThrottledException(reservation.retryAfterSeconds);
     }
     const identity = await this.identities.getByNameKey(nameKey);
     const passwordMatches = await this.passwords.verify(identity?.passwordHash ?? null, dto.password);
     if (!identity || !passwordMatches || identity.disabled) {
-      await this.throttle.recordFailure(throttleKey, address);
+      // The reserved attempt stays: it is this failure.
       const reason = !identity ? 'unknown user' : !passwordMatches ? 'wrong password' : 'identity disabled';
       await this.audit.record({
         action: AuditAction.SigninFailed,
@@ -69,6 +69,7 @@ export class AuthService {
       });
       throw new UnauthorizedException({ message: SIGNIN_FAILED, errorMessage: SIGNIN_FAILED });
     }
+    await this.throttle.release(reservation.attempt);
     const { secret } = await this.sessions.create(identity.id, address, userAgent);
     await this.audit.record({
       action: AuditAction.SigninSucceeded,

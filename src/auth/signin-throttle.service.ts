@@ -9,7 +9,8 @@ import { SigninFailureEntity } from './signin-failure.entity.js';
  * Sign-in throttling on failures, counted in PostgreSQL so every instance behind a load balancer
  * shares the count. Past the limit for a user name or an address, attempts get 429 without the
  * password being checked and without being counted, so a lock-out ends at most one window after
- * the failures that caused it. (@nestjs/throttler counts requests per instance, not failures.)
+ * the failures that caused it. Each attempt holds its place while its password is checked, so a
+ * parallel burst is limited like a sequence. (@nestjs/throttler counts requests per instance, not failures.)
  */
 @Injectable()
 export class SigninThrottleService {
@@ -18,29 +19,41 @@ export class SigninThrottleService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  /** Seconds until an attempt for this user name key and address may be tried again; 0 when it may now. */
-  async retryAfterSeconds(usernameKey: Buffer, address: string): Promise<number> {
+  /**
+   * Takes a place for one sign-in attempt, counted as a failure until {@link release}: concurrent attempts
+   * see each other, so a burst cannot have more passwords checked than the limit allows. Answers the
+   * seconds to wait instead when the user name or the address is over its limit (then nothing is kept).
+   */
+  async reserve(usernameKey: Buffer, address: string): Promise<{ attempt: string } | { retryAfterSeconds: number }> {
+    const [{ id }] = (await this.failures.query('INSERT INTO signin_failure (username_key, address) VALUES ($1, $2) RETURNING id', [usernameKey, address.slice(0, 64)])) as Array<{ id: string }>;
+    const retryAfterSeconds = await this.retryAfterSeconds(usernameKey, address, id);
+    if (retryAfterSeconds === 0) return { attempt: id };
+    await this.release(id);
+    return { retryAfterSeconds };
+  }
+
+  /** The attempt succeeded: it is not a failure. */
+  async release(attempt: string): Promise<void> {
+    await this.failures.delete({ id: attempt });
+  }
+
+  /** Seconds until the other attempts in the window fall under both limits; 0 when they are under now. */
+  private async retryAfterSeconds(usernameKey: Buffer, address: string, own: string): Promise<number> {
     const { maxFailuresPerUser, maxFailuresPerAddress, windowSeconds } = this.config.signin;
-    // The n-th newest failure of each kind: while it is inside the window, the limit is reached.
+    // The n-th newest other attempt of each kind: while it is inside the window, the limit is reached.
     const [row] = (await this.failures.query(
       `SELECT
-         (SELECT at FROM signin_failure WHERE username_key = $1 AND at > now() - make_interval(secs => $3)
+         (SELECT at FROM signin_failure WHERE username_key = $1 AND id <> $6 AND at > now() - make_interval(secs => $3)
            ORDER BY at DESC OFFSET $4 - 1 LIMIT 1) AS user_limit_at,
-         (SELECT at FROM signin_failure WHERE address = $2 AND at > now() - make_interval(secs => $3)
+         (SELECT at FROM signin_failure WHERE address = $2 AND id <> $6 AND at > now() - make_interval(secs => $3)
            ORDER BY at DESC OFFSET $5 - 1 LIMIT 1) AS address_limit_at,
          now() AS now`,
-      [usernameKey, address, windowSeconds, maxFailuresPerUser, maxFailuresPerAddress],
+      [usernameKey, address.slice(0, 64), windowSeconds, maxFailuresPerUser, maxFailuresPerAddress, own],
     )) as Array<{ user_limit_at: Date | null; address_limit_at: Date | null; now: Date }>;
-    const limitedSince = [row.user_limit_at, row.address_limit_at]
-      .filter((at): at is Date => at !== null)
-      .map((at) => at.getTime());
+    const limitedSince = [row.user_limit_at, row.address_limit_at].filter((at): at is Date => at !== null).map((at) => at.getTime());
     if (limitedSince.length === 0) return 0;
     const until = Math.max(...limitedSince) + windowSeconds * 1000;
     return Math.max(1, Math.ceil((until - row.now.getTime()) / 1000));
-  }
-
-  async recordFailure(usernameKey: Buffer, address: string): Promise<void> {
-    await this.failures.insert({ usernameKey, address: address.slice(0, 64) });
   }
 
   async purgeExpired(): Promise<number> {
