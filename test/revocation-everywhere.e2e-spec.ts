@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { ADMIN_PASSWORD, startApp, type TestApp } from './support/app.js';
 import { databaseMode } from './support/database.js';
+import { FreezingProxy } from './support/freezing-proxy.js';
+import { HEARTBEAT_INTERVAL_MS, HEARTBEAT_TIMEOUT_MS } from '../src/database/invalidation.service.js';
 
 const twoInstances = databaseMode() === 'server' ? describe : describe.skip;
 if (databaseMode() !== 'server') {
@@ -36,14 +38,19 @@ twoInstances('revocation on every instance sharing the database (LISTEN/NOTIFY)'
   });
 
   const accepted = async (t: TestApp, token: string) => (await t.http.get('/api/v1/identity/my', { token })).status === 200;
+  /** Gets a token into an instance's cache: after the grant's own NOTIFY has passed (a load it overlaps is not kept). */
+  const warm = async (t: TestApp, token: string) => {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await accepted(t, token)).toBe(true);
+    expect(await accepted(t, token)).toBe(true);
+  };
 
   it('refuses on instance B, within a second, a token revoked on instance A (20 revokes: median and worst)', async () => {
     const timings: number[] = [];
     for (let i = 0; i < 20; i++) {
       const granted = (await a.http.get('/api/v1/apptoken/grant', { session: sessionA })).body;
       // Warm B's cache, so a stale entry is what the revoke must overcome.
-      expect(await accepted(b, granted.token)).toBe(true);
-      expect(await accepted(b, granted.token)).toBe(true);
+      await warm(b, granted.token);
       const revoked = await a.http.post(`/api/v1/apptoken/${granted.id}/revoke`, undefined, { session: sessionA });
       expect(revoked.status).toBe(200);
       timings.push(await within(1000, async () => !(await accepted(b, granted.token))));
@@ -87,7 +94,7 @@ twoInstances('revocation on every instance sharing the database (LISTEN/NOTIFY)'
 
   it('stops trusting its cache while its LISTEN connection is down, and recovers', async () => {
     const granted = (await a.http.get('/api/v1/apptoken/grant', { session: sessionA })).body;
-    expect(await accepted(b, granted.token)).toBe(true);
+    await warm(b, granted.token);
     const admin = new pg.Client({ connectionString: a.db.url });
     await admin.connect();
     try {
@@ -106,6 +113,27 @@ twoInstances('revocation on every instance sharing the database (LISTEN/NOTIFY)'
       await within(1000, async () => !(await accepted(b, next.token)));
     } finally {
       await admin.end();
+    }
+  });
+
+  it('notices a LISTEN connection that went silent (no FIN, no RST) and stops trusting its cache', async () => {
+    const target = new URL(a.db.url);
+    const proxy = new FreezingProxy(target.hostname, Number(target.port || 5432));
+    const port = await proxy.start();
+    const viaProxy = new URL(a.db.url);
+    viaProxy.port = String(port);
+    const c = await startApp({ db: a.db, databaseUrl: viaProxy.toString() });
+    try {
+      const granted = (await a.http.get('/api/v1/apptoken/grant', { session: sessionA })).body;
+      await warm(c, granted.token);
+      expect(proxy.freeze('apptoken-server-listener')).toBe(1);
+      await a.http.post(`/api/v1/apptoken/${granted.id}/revoke`, undefined, { session: sessionA });
+      // Within one heartbeat and its timeout the silent connection is declared lost: the cache goes unused.
+      const took = await within(HEARTBEAT_INTERVAL_MS + HEARTBEAT_TIMEOUT_MS + 2000, async () => !(await accepted(c, granted.token)));
+      process.stdout.write(`silent LISTEN connection noticed after ${Math.round(took)} ms\n`);
+    } finally {
+      await c.stop();
+      await proxy.stop();
     }
   });
 });

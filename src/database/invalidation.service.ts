@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { EntityManager } from 'typeorm';
 import { DATABASE_RUNTIME, type DatabaseRuntime } from './database-runtime.js';
@@ -23,6 +24,14 @@ export function decodeInvalidation(payload: string): Invalidation {
 
 const RECONNECT_MIN_MS = 250;
 const RECONNECT_MAX_MS = 5000;
+/**
+ * The listener sends itself a NOTIFY this often and must hear it back within the timeout: a connection
+ * that a NAT or load balancer dropped silently would otherwise look alive for hours (TCP keepalive),
+ * while revocations made elsewhere never arrive.
+ */
+export const HEARTBEAT_INTERVAL_MS = 5000;
+export const HEARTBEAT_TIMEOUT_MS = 3000;
+const PING = 'p:';
 
 /**
  * Keeps every instance's caches honest. A change that can refuse a token is announced with
@@ -44,6 +53,10 @@ export class InvalidationService implements OnApplicationBootstrap, OnApplicatio
   /** Bumped on every invalidation: a cache fill that started before a bump must not be stored. */
   private epochValue = 0;
   private readonly deadClients = new WeakSet<pg.Client>();
+  private readonly instanceId = randomUUID();
+  private heartbeat: NodeJS.Timeout | undefined;
+  private heartbeatDeadline: NodeJS.Timeout | undefined;
+  private pingSequence = 0;
 
   constructor(@Inject(DATABASE_RUNTIME) private readonly runtime: DatabaseRuntime) {}
 
@@ -67,6 +80,8 @@ export class InvalidationService implements OnApplicationBootstrap, OnApplicatio
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.reconnectTimer);
+    clearInterval(this.heartbeat);
+    clearTimeout(this.heartbeatDeadline);
     this.listening = false;
     await this.client?.end().catch(() => undefined);
   }
@@ -90,9 +105,20 @@ export class InvalidationService implements OnApplicationBootstrap, OnApplicatio
   }
 
   private async connect(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.runtime.url, application_name: 'apptoken-server-listener', keepAlive: true });
+    const client = new pg.Client({
+      connectionString: this.runtime.url,
+      application_name: 'apptoken-server-listener',
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+    });
     client.on('notification', (message) => {
-      if (message.channel === INVALIDATION_CHANNEL) this.dispatch(decodeInvalidation(message.payload ?? '*'));
+      if (message.channel !== INVALIDATION_CHANNEL) return;
+      const payload = message.payload ?? '*';
+      if (payload.startsWith(PING)) {
+        if (payload === `${PING}${this.instanceId}:${this.pingSequence}`) clearTimeout(this.heartbeatDeadline);
+        return;
+      }
+      this.dispatch(decodeInvalidation(payload));
     });
     client.on('error', (error) => this.lost(client, error));
     client.on('end', () => this.lost(client, new Error('connection ended')));
@@ -108,12 +134,24 @@ export class InvalidationService implements OnApplicationBootstrap, OnApplicatio
     this.dispatch({ kind: 'all' });
     this.listening = true;
     this.reconnectDelay = RECONNECT_MIN_MS;
+    this.heartbeat = setInterval(() => this.ping(client), HEARTBEAT_INTERVAL_MS);
+    this.heartbeat.unref();
+  }
+
+  private ping(client: pg.Client): void {
+    const sequence = ++this.pingSequence;
+    clearTimeout(this.heartbeatDeadline);
+    this.heartbeatDeadline = setTimeout(() => this.lost(client, new Error('heartbeat not answered')), HEARTBEAT_TIMEOUT_MS);
+    this.heartbeatDeadline.unref();
+    client.query('SELECT pg_notify($1, $2)', [INVALIDATION_CHANNEL, `${PING}${this.instanceId}:${sequence}`]).catch((error: Error) => this.lost(client, error));
   }
 
   private lost(client: pg.Client, error: Error): void {
     // 'error' and 'end' both arrive for one failure; handle it once.
     if (this.deadClients.has(client)) return;
     this.deadClients.add(client);
+    clearInterval(this.heartbeat);
+    clearTimeout(this.heartbeatDeadline);
     const wasListening = this.listening;
     this.listening = false;
     this.client = undefined;

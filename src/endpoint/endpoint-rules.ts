@@ -6,6 +6,8 @@ import { RouteMatcher, type EndpointRule } from './route-matcher.js';
 
 /** While NOTIFY cannot be trusted, rules are re-read at most this often (contract §4: within a second). */
 const DEGRADED_MAX_AGE_MS = 1000;
+/** A backstop only, as for token records: NOTIFY is what keeps the rules current. */
+const MAX_AGE_MS = 5 * 60_000;
 
 /**
  * The compiled endpoint rules of this instance. Reloaded when any instance changes a rule (NOTIFY), so a
@@ -39,7 +41,8 @@ export class EndpointRules implements OnApplicationBootstrap {
 
   /** The rules in force now. */
   current(): RouteMatcher | Promise<RouteMatcher> {
-    const fresh = !this.stale && (this.invalidation.cacheable || Date.now() - this.loadedAt < DEGRADED_MAX_AGE_MS);
+    const age = Date.now() - this.loadedAt;
+    const fresh = !this.stale && age < (this.invalidation.cacheable ? MAX_AGE_MS : DEGRADED_MAX_AGE_MS);
     if (fresh && this.matcher) return this.matcher;
     // Join a load in flight only if no change was announced since it started.
     if (this.loading && this.loadingGeneration === this.generation) return this.loading;

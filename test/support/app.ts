@@ -24,19 +24,22 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** Reuse a database (second instance, restart) instead of creating one. */
   db?: TestDatabase;
+  /** Reach the database through another URL (a proxy in front of it). */
+  databaseUrl?: string;
 }
 
 /** Boots the real AppModule over HTTP on a loopback port, on its own fresh database with migrations applied. */
 export async function startApp(options: StartOptions = {}): Promise<TestApp> {
   const db = options.db ?? (await createTestDatabase());
+  const databaseUrl = options.databaseUrl ?? db.url;
   const config = loadConfig({
-    DATABASE_URL: db.url,
+    DATABASE_URL: databaseUrl,
     JWT_SIGNING_KEY: TEST_SIGNING_KEY,
     ADMIN_PASSWORD,
     LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'silent',
     ...options.env,
   });
-  const app = await createApp({ config, databaseUrl: db.url, poolSize: 5, embedded: databaseMode() === 'embedded' });
+  const app = await createApp({ config, databaseUrl, poolSize: 5, embedded: databaseMode() === 'embedded' });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.getHttpAdapter().getInstance().server.address();
   if (typeof address !== 'object' || address === null) throw new Error('no address');
