@@ -19,7 +19,11 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addTag('role', 'Roles')
     .addTag('audit', 'The audit trail (Administrators)')
     .addTag('health', 'Liveness and readiness')
-    .addCookieAuth(SESSION_COOKIE, { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE, description: 'Set by POST /api/v1/signin' }, 'cookie')
+    .addCookieAuth(
+      SESSION_COOKIE,
+      { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE, description: 'Set by POST /api/v1/signin (named __Host-apptoken_session over HTTPS)' },
+      'cookie',
+    )
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An app token' }, 'bearer')
     .build();
   return SwaggerModule.createDocument(app, config);

@@ -162,6 +162,20 @@ describe('sign-in, sessions and sign-out', () => {
     expect((await t.http.get('/api/v1/role', { session: admin, headers: { origin: 'https://evil.example' } })).status).toBe(200);
   });
 
+  it('refuses cookie requests a browser marks as cross-site or same-site (Sec-Fetch-Site), including the GETs that grant and sign out', async () => {
+    const admin = await t.http.signin('admin', ADMIN_PASSWORD);
+    expect((await t.http.post('/api/v1/role', { name: 'from-a-sibling' }, { session: admin, headers: { 'sec-fetch-site': 'same-site' } })).status).toBe(403);
+    expect((await t.http.get('/api/v1/apptoken/grant', { session: admin, headers: { 'sec-fetch-site': 'cross-site' } })).status).toBe(403);
+    expect((await t.http.get('/api/v1/apptoken/grant/1', { session: admin, headers: { 'sec-fetch-site': 'same-site' } })).status).toBe(403);
+    expect((await t.http.get('/api/v1/apptoken/grant', { session: admin, headers: { referer: 'http://elsewhere.example/' } })).status).toBe(403);
+    expect((await t.http.get('/api/v1/signout', { session: admin, headers: { 'sec-fetch-site': 'cross-site' } })).status).toBe(403);
+    expect((await t.http.get('/api/v1/identity/my', { session: admin })).status).toBe(200);
+    // Reading stays open, the Swagger UI (same-origin) works, and so do PowerShell and curl (no such headers).
+    expect((await t.http.get('/api/v1/role', { session: admin, headers: { 'sec-fetch-site': 'cross-site' } })).status).toBe(200);
+    expect((await t.http.get('/api/v1/apptoken/grant', { session: admin, headers: { 'sec-fetch-site': 'same-origin' } })).status).toBe(200);
+    expect((await t.http.get('/api/v1/apptoken/grant', { session: admin })).status).toBe(200);
+  });
+
   it('audits every sign-in, failure and sign-out, without the password or an unknown user name', async () => {
     const session = await t.http.signin('admin', ADMIN_PASSWORD);
     await t.http.post('/api/v1/signin', { username: 'operator1', password: 'not-the-password' });
@@ -232,5 +246,24 @@ describe('sign-in throttling', () => {
     }
     expect(statuses.slice(0, 6)).toEqual([401, 401, 401, 401, 401, 401]);
     expect(statuses.slice(6)).toEqual([429, 429]);
+  });
+});
+
+describe('the session cookie over HTTPS (COOKIE_SECURE=true)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startApp({ env: { COOKIE_SECURE: 'true' } });
+  });
+  afterAll(async () => t?.close());
+
+  it('is Secure and __Host- prefixed, and a plain-named cookie (as a sibling subdomain could plant) is not accepted', async () => {
+    const response = await t.http.post('/api/v1/signin', { username: 'admin', password: ADMIN_PASSWORD });
+    const cookie = response.headers.getSetCookie().find((c) => c.startsWith('__Host-apptoken_session='))!;
+    expect(cookie).toMatch(/; Secure/);
+    expect(cookie).toMatch(/; Path=\//);
+    expect(cookie).not.toMatch(/Domain=/i);
+    const secret = /^__Host-apptoken_session=([^;]*)/.exec(cookie)![1];
+    expect((await t.http.get('/api/v1/identity/my', { headers: { cookie: `__Host-apptoken_session=${secret}` } })).status).toBe(200);
+    expect((await t.http.get('/api/v1/identity/my', { session: secret })).status).toBe(401);
   });
 });

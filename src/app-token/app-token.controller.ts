@@ -18,14 +18,14 @@ export class AppTokenController {
 
   @Get('grant')
   @ApiOkResponse({ type: AppTokenDto, description: 'The new token; `token` holds its value, shown only now' })
-  @Authenticated({ summary: 'Grant the caller a token (PSU: Invoke-RestMethod .../apptoken/grant -WebSession $Session)' })
+  @Authenticated({ summary: 'Grant the caller a token (PSU: Invoke-RestMethod .../apptoken/grant -WebSession $Session)', changesState: true })
   grantSelf(@Auth() actor: Principal, @Query() query: GrantQueryDto, @ClientAddress() address: string): Promise<AppTokenDto> {
     return this.tokens.grant(actor, { roles: query.role, lifespanDays: query.lifespanDays, expiration: query.expiration, description: query.description }, address);
   }
 
   @Get('grant/:identityId')
   @ApiOkResponse({ type: AppTokenDto })
-  @Authenticated({ roles: [BuiltinRole.Administrator], summary: "Grant a token to another identity; roles default to that identity's roles" })
+  @Authenticated({ roles: [BuiltinRole.Administrator], summary: "Grant a token to another identity; roles default to that identity's roles", changesState: true })
   grantOther(
     @Auth() actor: Principal,
     @IdParam('identityId') identityId: number,

@@ -5,6 +5,7 @@ import { AccessGuard } from './access.guard.js';
 import { Authenticated, Public } from './decorators/access.decorator.js';
 import type { PrincipalService } from './principal.service.js';
 import type { BearerAuthenticator } from './bearer-authenticator.js';
+import { loadConfig } from '../config/app-config.js';
 
 class Routes {
   undeclared(): void {}
@@ -22,7 +23,7 @@ function context(handler: keyof Routes, headers: Record<string, string> = {}): E
   } as unknown as ExecutionContext;
 }
 
-const guard = new AccessGuard(new Reflector(), {} as PrincipalService, {} as BearerAuthenticator);
+const guard = new AccessGuard(new Reflector(), {} as PrincipalService, {} as BearerAuthenticator, loadConfig({}));
 
 describe('AccessGuard', () => {
   it('denies a route that declares no access rule', async () => {

@@ -4,7 +4,9 @@ import type { FastifyRequest } from 'fastify';
 import { ACCESS_METADATA, type AccessRule } from './decorators/access.decorator.js';
 import { holdsAny, type Principal } from './principal.js';
 import { PrincipalService } from './principal.service.js';
-import { SESSION_COOKIE } from './session-cookie.js';
+import { sessionCookie } from './session-cookie.js';
+import type { AppConfig } from '../config/app-config.js';
+import { APP_CONFIG } from '../config/config.module.js';
 import { BEARER_AUTHENTICATOR, type BearerAuthenticator } from './bearer-authenticator.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -30,6 +32,7 @@ export class AccessGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly principals: PrincipalService,
     @Inject(BEARER_AUTHENTICATOR) private readonly bearer: BearerAuthenticator,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -38,7 +41,7 @@ export class AccessGuard implements CanActivate {
     if (rule.kind === 'public') return true;
 
     const request = context.switchToHttp().getRequest<FastifyRequest>();
-    const principal = await this.authenticate(context, request, rule.bearerOnly);
+    const principal = await this.authenticate(context, request, rule.bearerOnly, rule.changesState);
     if (rule.roles.length > 0 && !holdsAny(principal, rule.roles)) {
       throw new ForbiddenException(`Requires role ${rule.roles.join(' or ')}`);
     }
@@ -46,7 +49,7 @@ export class AccessGuard implements CanActivate {
     return true;
   }
 
-  private async authenticate(context: ExecutionContext, request: FastifyRequest, bearerOnly: boolean): Promise<Principal> {
+  private async authenticate(context: ExecutionContext, request: FastifyRequest, bearerOnly: boolean, changesState: boolean): Promise<Principal> {
     const authorization = request.headers.authorization;
     if (authorization !== undefined) {
       if (!/^Bearer +\S+ *$/i.test(authorization)) {
@@ -55,20 +58,26 @@ export class AccessGuard implements CanActivate {
       return this.bearer.authenticate(context);
     }
     if (bearerOnly) throw new UnauthorizedException('Send an app token as "Authorization: Bearer <app token>"');
-    const secret = request.cookies?.[SESSION_COOKIE];
+    // Over HTTPS only the __Host- cookie counts: a plain-named one may have been planted by a sibling subdomain.
+    const secret = request.cookies?.[sessionCookie(request, this.config.cookieSecure).name];
     if (!secret) throw new UnauthorizedException('Sign in (POST /api/v1/signin) or send "Authorization: Bearer <app token>"');
-    if (!SAFE_METHODS.has(request.method)) this.assertSameOrigin(request);
+    if (changesState || !SAFE_METHODS.has(request.method)) this.assertSameOrigin(request);
     const principal = await this.principals.fromSession(secret);
     if (!principal) throw new UnauthorizedException('Session expired or signed out; sign in again');
     return principal;
   }
 
   /**
-   * Cookie-authenticated unsafe requests must come from our own origin when the browser says where
-   * they come from. With neither Origin nor Referer (PowerShell, curl) they pass: SameSite=Strict
-   * already keeps browsers from sending the cookie cross-site.
+   * Cookie-authenticated requests that change something must come from our own origin when the browser
+   * says where they come from: Sec-Fetch-Site (which also catches same-site neighbours, such as another
+   * port on this host, that SameSite=Strict lets through), then Origin, then Referer. With none of them
+   * (PowerShell, curl) they pass: SameSite=Strict already keeps browsers from sending the cookie cross-site.
    */
   private assertSameOrigin(request: FastifyRequest): void {
+    const site = request.headers['sec-fetch-site'];
+    if (site !== undefined && site !== 'same-origin' && site !== 'none') {
+      throw new ForbiddenException('Cross-origin request refused: a signed-in browser request must come from this server\'s own origin');
+    }
     const header = request.headers.origin ?? request.headers.referer;
     if (header === undefined) return;
     const own = `${request.protocol}://${request.host}`.toLowerCase();

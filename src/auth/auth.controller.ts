@@ -9,7 +9,7 @@ import { AuthService } from './auth.service.js';
 import { Authenticated, Public } from './decorators/access.decorator.js';
 import { SigninDto, SigninFailedDto } from './dto/signin.dto.js';
 import { Auth, ClientAddress, type Principal } from './principal.js';
-import { SESSION_COOKIE, sessionCookieOptions } from './session-cookie.js';
+import { sessionCookie } from './session-cookie.js';
 
 @ApiTags('auth')
 @Controller('api/v1')
@@ -36,7 +36,8 @@ export class AuthController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<IdentityDto> {
     const result = await this.auth.signin(dto, address, request.headers['user-agent']);
-    void reply.setCookie(SESSION_COOKIE, result.sessionSecret, sessionCookieOptions(request, this.config.cookieSecure));
+    const cookie = sessionCookie(request, this.config.cookieSecure);
+    void reply.setCookie(cookie.name, result.sessionSecret, cookie.options);
     void reply.header('Cache-Control', 'no-store');
     return result.identity;
   }
@@ -44,7 +45,7 @@ export class AuthController {
   @Get('signout')
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'The session is deleted on the server; the old cookie no longer works' })
-  @Authenticated({ summary: 'Sign out (GET, as PSU)' })
+  @Authenticated({ summary: 'Sign out (GET, as PSU)', changesState: true })
   async signoutGet(@Auth() principal: Principal, @ClientAddress() address: string, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<void> {
     await this.signout(principal, address, request, reply);
   }
@@ -59,6 +60,7 @@ export class AuthController {
 
   private async signout(principal: Principal, address: string, request: FastifyRequest, reply: FastifyReply): Promise<void> {
     await this.auth.signout(principal, address);
-    void reply.clearCookie(SESSION_COOKIE, sessionCookieOptions(request, this.config.cookieSecure));
+    const cookie = sessionCookie(request, this.config.cookieSecure);
+    void reply.clearCookie(cookie.name, cookie.options);
   }
 }

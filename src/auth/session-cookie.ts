@@ -3,9 +3,19 @@ import type { FastifyRequest } from 'fastify';
 import type { CookieSecureMode } from '../config/app-config.js';
 
 export const SESSION_COOKIE = 'apptoken_session';
+/**
+ * Over HTTPS the cookie carries the __Host- prefix: browsers then accept it only from this host, Secure,
+ * on path / and with no Domain, so a sibling subdomain cannot plant a session cookie of its own.
+ */
+export const SECURE_SESSION_COOKIE = `__Host-${SESSION_COOKIE}`;
 
-/** HttpOnly, SameSite=Strict, path /; Secure per COOKIE_SECURE (auto: when the request came over HTTPS). */
-export function sessionCookieOptions(request: FastifyRequest, mode: CookieSecureMode): CookieSerializeOptions {
+export interface SessionCookie {
+  name: string;
+  options: CookieSerializeOptions;
+}
+
+/** HttpOnly, SameSite=Strict, path /; Secure (and __Host-) per COOKIE_SECURE (auto: when the request came over HTTPS). */
+export function sessionCookie(request: FastifyRequest, mode: CookieSecureMode): SessionCookie {
   const secure = mode === 'always' || (mode === 'auto' && request.protocol === 'https');
-  return { httpOnly: true, sameSite: 'strict', path: '/', secure };
+  return { name: secure ? SECURE_SESSION_COOKIE : SESSION_COOKIE, options: { httpOnly: true, sameSite: 'strict', path: '/', secure } };
 }

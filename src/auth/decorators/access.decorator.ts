@@ -12,7 +12,7 @@ export const ACCESS_METADATA = 'apptoken:access';
 export type AccessRule =
   | { kind: 'public' }
   /** Any authenticated identity; `roles` narrows it to holders of at least one of them. */
-  | { kind: 'authenticated'; roles: readonly BuiltinRole[]; bearerOnly: boolean };
+  | { kind: 'authenticated'; roles: readonly BuiltinRole[]; bearerOnly: boolean; changesState: boolean };
 
 /** No authentication needed (sign-in, liveness). */
 export function Public(): MethodDecorator & ClassDecorator {
@@ -24,6 +24,8 @@ export interface AuthenticatedOptions {
   roles?: readonly BuiltinRole[];
   /** Only an `Authorization: Bearer` app token is accepted (forward-auth, introspection). */
   bearerOnly?: boolean;
+  /** A GET that changes something (PSU's grant and sign-out): checked for cross-site use like a POST. */
+  changesState?: boolean;
   /** Operation summary for Swagger. */
   summary?: string;
 }
@@ -32,9 +34,10 @@ export interface AuthenticatedOptions {
 export function Authenticated(options: AuthenticatedOptions = {}): MethodDecorator & ClassDecorator {
   const roles = options.roles ?? [];
   const bearerOnly = options.bearerOnly ?? false;
+  const changesState = options.changesState ?? false;
   const who = roles.length === 0 ? 'any signed-in identity' : `role ${roles.join(' or ')}`;
   const decorators: Array<ClassDecorator | MethodDecorator> = [
-    SetMetadata(ACCESS_METADATA, { kind: 'authenticated', roles, bearerOnly } satisfies AccessRule),
+    SetMetadata(ACCESS_METADATA, { kind: 'authenticated', roles, bearerOnly, changesState } satisfies AccessRule),
     ApiBearerAuth('bearer'),
     ApiUnauthorizedResponse({ description: 'Missing, invalid or expired credentials', type: ErrorResponseDto }),
   ];
