@@ -162,6 +162,27 @@ describe('the embedded default (no DATABASE_URL)', () => {
     }
   });
 
+  it('serves concurrent requests, transactions among them, without a database error', async () => {
+    const server = await startServer({ DATA_DIR: dataDir, ADMIN_RESET_PASSWORD: 'true', ADMIN_PASSWORD: 'concurrency-password' });
+    try {
+      const http = new HttpClient(server.baseUrl);
+      const session = await http.signin('admin', 'concurrency-password');
+      const requests = Array.from({ length: 40 }, (_, i) =>
+        i % 4 === 0
+          ? http.get('/api/v1/apptoken/grant', { session })
+          : i % 4 === 1
+            ? http.post('/api/v1/role', { name: `Concurrent ${i}` }, { session })
+            : i % 4 === 2
+              ? http.get('/api/v1/identity?pageSize=10', { session })
+              : http.get('/api/v1/apptoken', { session }),
+      );
+      const statuses = (await Promise.all(requests)).map((response) => response.status);
+      expect(statuses.filter((status) => status >= 300)).toEqual([]);
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('refuses a second process on the same DATA_DIR instead of corrupting it', async () => {
     const first = await startServer({ DATA_DIR: dataDir });
     try {

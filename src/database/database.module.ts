@@ -33,7 +33,7 @@ export class DatabaseModule {
           }),
           dataSourceFactory: async (dataSourceOptions) => {
             const dataSource = await new DataSource(dataSourceOptions!).initialize();
-            const applied = await runMigrations(dataSource);
+            const applied = await runMigrations(dataSource, { lock: !options.embedded });
             if (applied.length > 0) new Logger('Database').log(`applied migrations: ${applied.join(', ')}`);
             return dataSource;
           },

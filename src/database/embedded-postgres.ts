@@ -3,9 +3,14 @@ import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 
-/** PGlite runs queries one at a time; a few connections let a pool overlap its network round trips. */
+/** Room for the service's connection plus psql or the migration CLI alongside it. */
 export const EMBEDDED_MAX_CONNECTIONS = 8;
-export const EMBEDDED_POOL_SIZE = 4;
+/**
+ * One connection: PGlite runs one statement at a time anyway, and its socket server interleaves the
+ * extended-protocol messages (Parse/Bind/Execute) of concurrent connections outside a transaction, so a
+ * second busy connection breaks the first's unnamed portal ("portal does not exist").
+ */
+export const EMBEDDED_POOL_SIZE = 1;
 
 /**
  * An embedded PostgreSQL (PGlite, WASM) served to the ordinary `pg` driver over a loopback port

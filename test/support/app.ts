@@ -1,5 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from '../../src/app.factory.js';
+import { EMBEDDED_POOL_SIZE } from '../../src/database/embedded-postgres.js';
 import { loadConfig, type AppConfig } from '../../src/config/app-config.js';
 import { createTestDatabase, databaseMode, type TestDatabase } from './database.js';
 import { HttpClient } from './http.js';
@@ -39,7 +40,8 @@ export async function startApp(options: StartOptions = {}): Promise<TestApp> {
     LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'silent',
     ...options.env,
   });
-  const app = await createApp({ config, databaseUrl, poolSize: 5, embedded: databaseMode() === 'embedded' });
+  const embedded = databaseMode() === 'embedded';
+  const app = await createApp({ config, databaseUrl, poolSize: embedded ? EMBEDDED_POOL_SIZE : 5, embedded });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.getHttpAdapter().getInstance().server.address();
   if (typeof address !== 'object' || address === null) throw new Error('no address');
