@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
@@ -5,14 +6,24 @@ import { PageQueryDto } from '../../common/pagination.js';
 import { RoleNames } from '../../common/role-list.js';
 import { ANY_METHOD, HTTP_METHODS } from '../route-matcher.js';
 
-/** Methods as a string ("GET", "GET,POST", "*") or an array; upper-cased. */
-const MethodList = () =>
+const METHOD_VALUES = [...HTTP_METHODS, ANY_METHOD, 'ANY'];
+
+/** An optional list of methods: a string ("GET", "GET,POST", "*") or an array, upper-cased and checked. */
+const HttpMethods = () =>
+  applyDecorators(
+    IsOptional(),
+    methodList(),
+    IsArray(),
+    ArrayMaxSize(8),
+    IsIn(METHOD_VALUES, { each: true, message: `method must be one of ${HTTP_METHODS.join(', ')} or *` }),
+  );
+
+const methodList = () =>
   Transform(({ value }) => {
     const list = typeof value === 'string' ? value.split(',') : value;
     return Array.isArray(list) ? list.map((m) => (typeof m === 'string' ? m.trim().toUpperCase() : m)).filter((m) => m !== '') : list;
   });
 
-const METHOD_VALUES = [...HTTP_METHODS, ANY_METHOD, 'ANY'];
 
 export class EndpointDto {
   @ApiProperty({ example: 1 })
@@ -38,11 +49,7 @@ export class CreateEndpointDto {
   url: string;
 
   @ApiPropertyOptional({ type: [String], description: 'Methods; a string or an array; omitted or "*": any', example: ['GET', 'POST'] })
-  @IsOptional()
-  @MethodList()
-  @IsArray()
-  @ArrayMaxSize(8)
-  @IsIn(METHOD_VALUES, { each: true, message: `method must be one of ${HTTP_METHODS.join(', ')} or *` })
+  @HttpMethods()
   method?: string[];
 
   @ApiPropertyOptional({ default: true, example: true })
@@ -67,11 +74,7 @@ export class UpdateEndpointDto {
   url?: string;
 
   @ApiPropertyOptional({ type: [String], example: ['GET'] })
-  @IsOptional()
-  @MethodList()
-  @IsArray()
-  @ArrayMaxSize(8)
-  @IsIn(METHOD_VALUES, { each: true, message: `method must be one of ${HTTP_METHODS.join(', ')} or *` })
+  @HttpMethods()
   method?: string[];
 
   @ApiPropertyOptional({ example: true })
