@@ -5,6 +5,7 @@ import type { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { EndpointModule } from './endpoint/endpoint.module.js';
+import { GatewayModule } from './gateway/gateway.module.js';
 import { HealthModule } from './health/health.module.js';
 import { IdentityModule } from './identity/identity.module.js';
 import { RoleModule } from './role/role.module.js';
@@ -31,6 +32,7 @@ export class AppModule {
         IdentityModule,
         AuthModule,
         EndpointModule,
+        GatewayModule,
         HealthModule,
       ],
     };

@@ -50,6 +50,18 @@ describe('deployment files', () => {
     expect(upstream.environment.PORT).toBe(new URL(gateway.environment.UPSTREAM_URL).port);
   });
 
+  it('forwards the raw URI to the upstream (what verify judged), and strips method-override headers (nginx and Traefik)', () => {
+    const template = readFileSync('deploy/nginx/templates/apptoken-gateway.conf.template', 'utf8');
+    expect(template).toMatch(/proxy_set_header X-Original-URI \$request_uri;/);
+    expect(template).toMatch(/proxy_pass \$\{UPSTREAM_URL\};/);
+    for (const name of ['X-HTTP-Method-Override', 'X-HTTP-Method', 'X-Method-Override']) expect(template).toContain(`proxy_set_header ${name} "";`);
+    const traefik = parse(readFileSync('deploy/traefik/dynamic.yml', 'utf8')).http;
+    expect(traefik.routers.protected.middlewares).toEqual(['strip-method-override', 'apptoken']);
+    expect(traefik.middlewares.apptoken.forwardAuth.address).toMatch(/\/api\/v1\/apptoken\/verify$/);
+    expect(traefik.middlewares.apptoken.forwardAuth.authRequestHeaders).toEqual(['Authorization']);
+    expect(traefik.middlewares['strip-method-override'].headers.customRequestHeaders).toMatchObject({ 'X-HTTP-Method-Override': '', 'X-HTTP-Method': '', 'X-Method-Override': '' });
+  });
+
   it('builds from the lock file and runs the compiled service as an unprivileged user', () => {
     expect(dockerfile).toMatch(/npm ci/);
     expect(dockerfile).toMatch(/^USER node$/m);

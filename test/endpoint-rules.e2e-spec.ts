@@ -131,7 +131,13 @@ describe('custom API endpoint rules and forward-auth', () => {
       expect(response.status).toBe(403);
       expect(response.body.message).toBe('No endpoint rule allows GET /nothing/here');
       expect(await status('/nothing/here')).toBe(403);
-      expect(await status('/payroll', tokens.payroll)).toBe(403);
+    });
+
+    it('judges a path with a trailing slash, or the bare prefix of a wildcard, by that wildcard rule', async () => {
+      // /payroll/* covers /payroll and /payroll/ (ASP.NET's catch-all does; many upstreams serve them alike).
+      expect(await status('/payroll', tokens.payroll)).toBe(200);
+      expect(await status('/payroll/', tokens.payroll)).toBe(200);
+      expect(await status('/payroll/', tokens.reader)).toBe(403);
     });
 
     it('matches methods, parameters and the most specific pattern', async () => {
@@ -195,15 +201,53 @@ describe('custom API endpoint rules and forward-auth', () => {
       expect((await t.http.get('/api/v1/apptoken/verify')).status).toBe(401);
     });
 
-    it('normalises the original URI as the upstream would, and refuses one that is not a path', async () => {
-      expect(await status('/health/../payroll/x', tokens.reader)).toBe(403);
+    it('judges the original URI exactly as the upstream receives it, and refuses (400) one not in canonical form', async () => {
       expect(await status('/pay%72oll/x', tokens.reader)).toBe(403);
-      expect(await status('//payroll//x', tokens.payroll)).toBe(200);
       expect(await status('/PayRoll/x', tokens.reader)).toBe(403);
       expect(await status('/PayRoll/x', tokens.payroll)).toBe(200);
-      for (const uri of ['/bad%zz', '/payroll%2Fx', '/health/..%2Fpayroll', '/payroll;v=1/x', '/payroll./x', '/health\\..\\payroll']) {
-        expect(`${uri} ${(await verify(uri, tokens.payroll)).status}`).toBe(`${uri} 403`);
+      // Dot segments and empty segments are not resolved for the upstream, so they are not resolved here either.
+      for (const uri of [
+        '/health/../payroll/x',
+        '/payroll/2026/11/../../../health',
+        '/payroll/2026/%2e%2e/%2e%2e/health',
+        '/payroll//../public/x',
+        '//payroll//x',
+        '/payroll/./x',
+        '/bad%zz',
+        '/payroll%2Fx',
+        '/health/..%2Fpayroll',
+        '/payroll;v=1/x',
+        '/payroll./x',
+        '/health\\..\\payroll',
+        '/pay%2572oll/x',
+      ]) {
+        const response = await verify(uri, tokens.payroll);
+        expect(`${uri} ${response.status}`).toBe(`${uri} 400`);
+        expect(response.body.message).toMatch(/^Refused: the original/);
       }
+      // The same through Traefik's header family.
+      const traefik = await t.http.get('/api/v1/apptoken/verify', { headers: { 'x-forwarded-method': 'GET', 'x-forwarded-uri': '/payroll/%2e%2e/health' } });
+      expect(traefik.status).toBe(400);
+    });
+
+    it('judges every method an override names, as well as the request\'s own', async () => {
+      // /payroll/* allows GET for Payroll; /users/:id allows GET and PUT for Reader or Payroll, DELETE for Reader.
+      const override = (name: string, value: string, uri = '/payroll/x', method = 'GET', token = tokens.payroll) =>
+        verify(uri, token, method, { [name]: value }).then((r) => r.status);
+      for (const name of ['X-HTTP-Method-Override', 'X-HTTP-Method', 'X-Method-Override']) {
+        expect(`${name} ${await override(name, 'DELETE')}`).toBe(`${name} 403`);
+        expect(`${name} ${await override(name, 'get')}`).toBe(`${name} 200`);
+      }
+      expect(await override('X-HTTP-Method-Override', 'DELETE', '/users/7', 'GET', tokens.reader)).toBe(200);
+      expect(await override('X-HTTP-Method-Override', 'DELETE', '/users/7', 'GET', tokens.payroll)).toBe(403);
+      expect(await override('X-HTTP-Method-Override', 'GET, DELETE', '/payroll/x')).toBe(403);
+      expect(await override('X-HTTP-Method-Override', 'DELETE x')).toBe(400);
+      // A POST's _method query parameter (Laravel, Symfony).
+      const forms = await rule({ url: '/forms/:id', method: 'POST', role: 'Payroll' });
+      expect(await status('/forms/7', tokens.payroll, 'POST')).toBe(200);
+      expect(await status('/forms/7?_method=DELETE', tokens.payroll, 'POST')).toBe(403);
+      expect(await status('/forms/7?_method=post', tokens.payroll, 'POST')).toBe(200);
+      await t.http.delete(`/api/v1/endpoint/${forms.id}`, { session: admin });
     });
 
     it('applies a rule change on the next request', async () => {

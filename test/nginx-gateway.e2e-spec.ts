@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -36,6 +37,29 @@ async function waitForPort(port: number, child: ChildProcess, output: () => stri
     }
   }
   throw new Error(`nothing listens on ${port}: ${output()}`);
+}
+
+/** A request whose path is sent exactly as written (fetch would resolve dot segments first, as curl --path-as-is does not). */
+function rawRequest(base: string, method: string, rawPath: string, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
+  const url = new URL(base);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: url.hostname, port: url.port, method, path: rawPath, headers }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => {
+        let body: any = text;
+        try {
+          body = JSON.parse(text);
+        } catch {
+          // not JSON: keep the text
+        }
+        resolve({ status: res.statusCode ?? 0, body });
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 /** The shipped template, with the variables the nginx Docker image would substitute. */
@@ -122,6 +146,7 @@ async function renderTemplate(variables: Record<string, string>): Promise<string
       url: '/payroll/2026/11?format=json',
       identity: { name: 'José Payroll-Bot', id: expect.any(String), roles: ['Payroll'] },
       authorization: null,
+      methodOverride: null,
     });
     expect((await gateway.post('/payroll/run', {}, { token: payrollToken.token })).status).toBe(200);
   });
@@ -136,13 +161,79 @@ async function renderTemplate(variables: Record<string, string>): Promise<string
     // A method the rule does not list, and a path no rule matches.
     expect((await gateway.request('DELETE', '/payroll/2026/11', { token: payrollToken.token })).status).toBe(403);
     expect((await gateway.get('/elsewhere', { token: payrollToken.token })).status).toBe(403);
-    // Dot segments, encodings and case do not slip past the rule.
-    expect((await gateway.get('/public/../payroll/2026', { token: readerToken })).status).toBe(403);
+    // Encodings and case do not slip past the rule (dot segments: see the raw-path tests below).
     expect((await gateway.get('/PAYROLL/2026', { token: readerToken })).status).toBe(403);
-    expect((await gateway.get('/payroll%2F2026', { token: readerToken })).status).toBe(403);
+    expect((await gateway.get('/payroll%2F2026', { token: readerToken })).status).toBe(400);
     // A client cannot tell the verify route which request to judge.
     const spoofed = await gateway.get('/payroll/2026', { token: readerToken, headers: { 'X-Forwarded-Uri': '/public/x', 'X-Forwarded-Method': 'GET', 'X-Original-URI': '/public/x' } });
     expect(spoofed.status).toBe(403);
+  });
+
+  describe('judges exactly the path the upstream receives (issue 7, finding 1)', () => {
+    let healthRule: number;
+    beforeAll(async () => {
+      healthRule = (await t.http.post('/api/v1/endpoint', { url: '/health', method: 'GET', authentication: false }, { session })).body.id;
+    });
+    afterAll(async () => {
+      await t.http.delete(`/api/v1/endpoint/${healthRule}`, { session });
+    });
+
+    it('serves the canonical paths the rules allow, and the upstream receives them unchanged', async () => {
+      const health = await rawRequest(gatewayUrl, 'GET', '/health');
+      expect(health).toMatchObject({ status: 200, body: { url: '/health' } });
+      const payroll = await rawRequest(gatewayUrl, 'GET', '/payroll/2026/11', { authorization: `Bearer ${payrollToken.token}` });
+      expect(payroll).toMatchObject({ status: 200, body: { url: '/payroll/2026/11' } });
+    });
+
+    it.each([
+      '/payroll/2026/11/../../../health',
+      '/payroll/2026/%2e%2e/%2e%2e/health',
+      '/payroll//../public/x',
+      '/payroll/2026/.%2E/.%2e/health',
+      '/public/..%2Fpayroll/x',
+      '/payroll/%252e%252e/health',
+      '/public/x/..;/..;/payroll/x',
+    ])('refuses %s with a 400 from the gateway; the upstream never sees it', async (rawPath) => {
+      const anonymous = await rawRequest(gatewayUrl, 'GET', rawPath);
+      expect(`${rawPath} ${anonymous.status}`).toBe(`${rawPath} 400`);
+      expect(anonymous.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
+      expect(anonymous.body.url).toBeUndefined();
+      // A token with the role the resolved path would need changes nothing: the path itself is refused.
+      const withToken = await rawRequest(gatewayUrl, 'GET', rawPath, { authorization: `Bearer ${payrollToken.token}` });
+      expect(`${rawPath} ${withToken.status}`).toBe(`${rawPath} 400`);
+    });
+
+    it('judges a trailing-slash path by the most specific rule covering it, not by a catch-all', async () => {
+      const catchAll = (await t.http.post('/api/v1/endpoint', { url: '/*', authentication: true }, { session })).body.id;
+      try {
+        const reader = await rawRequest(gatewayUrl, 'GET', '/payroll/', { authorization: `Bearer ${readerToken}` });
+        expect(reader.status).toBe(403);
+        const bare = await rawRequest(gatewayUrl, 'GET', '/payroll', { authorization: `Bearer ${readerToken}` });
+        expect(bare.status).toBe(403);
+        const payroll = await rawRequest(gatewayUrl, 'GET', '/payroll/', { authorization: `Bearer ${payrollToken.token}` });
+        expect(payroll).toMatchObject({ status: 200, body: { url: '/payroll/' } });
+        // The catch-all still serves what no more specific rule covers.
+        expect((await rawRequest(gatewayUrl, 'GET', '/elsewhere/', { authorization: `Bearer ${readerToken}` })).status).toBe(200);
+      } finally {
+        await t.http.delete(`/api/v1/endpoint/${catchAll}`, { session });
+      }
+    });
+
+    it('judges method-override headers as the method they name, and strips them towards the upstream', async () => {
+      const bearer = { authorization: `Bearer ${payrollToken.token}` };
+      // /payroll/* allows GET and POST for Payroll: a GET that asks to be run as DELETE is refused.
+      for (const name of ['X-HTTP-Method-Override', 'X-HTTP-Method', 'X-Method-Override']) {
+        const overridden = await rawRequest(gatewayUrl, 'GET', '/payroll/2026', { ...bearer, [name]: 'DELETE' });
+        expect(`${name} ${overridden.status}`).toBe(`${name} 403`);
+      }
+      expect((await rawRequest(gatewayUrl, 'POST', '/payroll/run?_method=DELETE', bearer)).status).toBe(403);
+      // An override naming an allowed method passes, and the upstream does not receive the header.
+      const allowed = await rawRequest(gatewayUrl, 'GET', '/payroll/2026', { ...bearer, 'X-HTTP-Method-Override': 'POST' });
+      expect(allowed).toMatchObject({ status: 200, body: { method: 'GET', methodOverride: null } });
+      // An override naming no method is a 400 from the gateway, not a 500.
+      const garbage = await rawRequest(gatewayUrl, 'GET', '/payroll/2026', { ...bearer, 'X-HTTP-Method-Override': 'DELETE;x' });
+      expect(garbage.status).toBe(400);
+    });
   });
 
   it('lets a rule without authentication through with no token', async () => {

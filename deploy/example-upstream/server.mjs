@@ -1,4 +1,5 @@
 // A stand-in for your own service behind the gateway: it answers with what it was told about the caller.
+// It reads the path as given (node:http does not normalise it), as many upstreams do.
 import { createServer } from 'node:http';
 
 const port = Number(process.env.PORT ?? 3000);
@@ -13,6 +14,7 @@ const server = createServer((request, response) => {
       roles: request.headers['x-identity-roles'] ? decodeURIComponent(request.headers['x-identity-roles']).split(', ') : [],
     },
     authorization: request.headers.authorization ?? null,
+    methodOverride: request.headers['x-http-method-override'] ?? request.headers['x-http-method'] ?? request.headers['x-method-override'] ?? null,
   });
   response.writeHead(200, { 'content-type': 'application/json' }).end(body);
 });

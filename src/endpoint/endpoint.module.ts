@@ -1,17 +1,16 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { AppTokenModule } from '../app-token/app-token.module.js';
-import { GatewayController } from '../gateway/gateway.controller.js';
 import { RoleModule } from '../role/role.module.js';
 import { EndpointRuleEntity } from './endpoint-rule.entity.js';
 import { EndpointRules } from './endpoint-rules.js';
 import { EndpointController } from './endpoint.controller.js';
 import { EndpointService } from './endpoint.service.js';
 
-/** Custom API endpoint rules, and the gateway routes that apply them (forward-auth, introspection). */
+/** Custom API endpoint rules: their API, and the compiled rules the gateway applies. */
 @Module({
-  imports: [TypeOrmModule.forFeature([EndpointRuleEntity]), RoleModule, AppTokenModule],
-  controllers: [EndpointController, GatewayController],
+  imports: [TypeOrmModule.forFeature([EndpointRuleEntity]), RoleModule],
+  controllers: [EndpointController],
   providers: [EndpointService, EndpointRules],
+  exports: [EndpointRules],
 })
 export class EndpointModule {}

@@ -1,12 +1,19 @@
 import { describe, expect, it } from '@jest/globals';
-import { parsePattern, patternShape, requestSegments, RouteMatcher, type EndpointRule } from './route-matcher.js';
+import { judgeablePath } from '../gateway/request-target.js';
+import { parsePattern, patternShape, RouteMatcher, type EndpointRule } from './route-matcher.js';
+
+function requestSegments(uri: string): string[] {
+  const judged = judgeablePath(uri);
+  if ('problem' in judged) throw new Error(`${uri}: ${judged.problem}`);
+  return judged.segments;
+}
 
 let nextId = 1;
 const rule = (url: string, methods: string[] = [], roles: string[] = ['R'], authentication = true): EndpointRule => ({ id: nextId++, url, methods, authentication, roles });
 
 function matcher(...rules: EndpointRule[]) {
   const m = new RouteMatcher(rules);
-  return (method: string, uri: string) => m.match(method, requestSegments(uri)!)?.url;
+  return (method: string, uri: string) => m.match(method, requestSegments(uri))?.url;
 }
 
 describe('RouteMatcher', () => {
@@ -24,12 +31,25 @@ describe('RouteMatcher', () => {
     expect(match('GET', '/a/b/c')).toBe('/a/:x/c');
   });
 
-  it('matches a wildcard against one or more remaining segments, not the bare prefix', () => {
+  it('matches a wildcard against the rest of the path, its bare prefix and a trailing slash included', () => {
     const match = matcher(rule('/payroll/*'));
     expect(match('GET', '/payroll/run')).toBe('/payroll/*');
     expect(match('GET', '/payroll/2026/11/slips')).toBe('/payroll/*');
-    expect(match('GET', '/payroll')).toBeUndefined();
+    expect(match('GET', '/payroll')).toBe('/payroll/*');
+    expect(match('GET', '/payroll/')).toBe('/payroll/*');
     expect(match('GET', '/payrolls/x')).toBeUndefined();
+  });
+
+  it('judges a trailing-slash path by the most specific rule covering it, never by a broader catch-all', () => {
+    const m = new RouteMatcher([rule('/payroll/*', ['GET'], ['Payroll']), rule('/*', [], []), rule('/users/:id', ['GET'], ['Admin'])]);
+    const match = (method: string, uri: string) => m.match(method, requestSegments(uri))?.url;
+    expect(match('GET', '/payroll/')).toBe('/payroll/*');
+    expect(match('GET', '/payroll')).toBe('/payroll/*');
+    expect(match('GET', '/users/7/')).toBe('/users/:id');
+    expect(match('GET', '/other/')).toBe('/*');
+    // An exact rule for the prefix still beats the wildcard below it.
+    const exact = new RouteMatcher([rule('/payroll/*', ['GET'], ['Payroll']), rule('/payroll', ['GET'], ['Reader'])]);
+    expect(exact.match('GET', requestSegments('/payroll/'))?.url).toBe('/payroll');
   });
 
   it('matches methods: a rule for the method beats one for any method on the same pattern', () => {
@@ -42,7 +62,7 @@ describe('RouteMatcher', () => {
 
   it('lets the most specific pattern decide: a method it leaves out is refused, not passed to a broader rule', () => {
     const m = new RouteMatcher([rule('/payroll/*', ['GET', 'POST']), rule('/*', [], [])]);
-    const match = (method: string, uri: string) => m.match(method, requestSegments(uri)!)?.url;
+    const match = (method: string, uri: string) => m.match(method, requestSegments(uri))?.url;
     expect(match('GET', '/payroll/x')).toBe('/payroll/*');
     expect(match('PUT', '/payroll/x')).toBeUndefined();
     expect(match('DELETE', '/payroll/x/y')).toBeUndefined();
@@ -55,13 +75,6 @@ describe('RouteMatcher', () => {
     expect(match('GET', '/payroll/salary')).toBe('/Payroll/*');
   });
 
-  it('refuses paths that upstreams read differently: encoded slashes, backslashes, ;params, control characters, trailing dots', () => {
-    for (const uri of ['/payroll%2Fsalary', '/public/..%2Fpayroll%2Fsalary', '/public/..\\payroll\\salary', '/payroll;a=b/salary', '/payroll./salary', '/payroll%00/salary', '/a%5Cb']) {
-      expect(`${uri} ${JSON.stringify(requestSegments(uri))}`).toBe(`${uri} null`);
-    }
-    expect(requestSegments('/a/./b/../c')).toEqual(['a', 'c']);
-  });
-
   it('matches nothing when no rule covers the path', () => {
     const match = matcher(rule('/a'));
     expect(match('GET', '/b')).toBeUndefined();
@@ -70,22 +83,18 @@ describe('RouteMatcher', () => {
     expect(matcher(rule('/*'))('GET', '/anything/at/all')).toBe('/*');
   });
 
-  it('normalises the request path as the upstream would see it', () => {
+  it('reads percent-encoded letters as the upstream decodes them', () => {
     const match = matcher(rule('/payroll/*'), rule('/public/*', [], [], false));
-    expect(match('GET', '/public/../payroll/x')).toBe('/payroll/*');
     expect(match('GET', '/pay%72oll/x')).toBe('/payroll/*');
-    expect(match('GET', '//payroll//x?y=1#z')).toBe('/payroll/*');
-    expect(match('GET', '/public/./a')).toBe('/public/*');
+    expect(match('GET', '/payroll/x?y=1')).toBe('/payroll/*');
     expect(match('GET', 'http://host:8080/payroll/x')).toBe('/payroll/*');
-    expect(requestSegments('/bad%zz')).toBeNull();
-    expect(requestSegments('relative')).toBeNull();
   });
 
   it('finds the right rule among 10,000 (its speed is measured by npm run bench)', () => {
     const rules = Array.from({ length: 10_000 }, (_, i) => rule(`/service-${i}/:id/*`, ['GET']));
     const m = new RouteMatcher(rules);
-    expect(m.match('GET', requestSegments('/service-9999/7/x/y')!)?.url).toBe('/service-9999/:id/*');
-    expect(m.match('GET', requestSegments('/service-10000/7/x')!)).toBeUndefined();
+    expect(m.match('GET', requestSegments('/service-9999/7/x/y'))?.url).toBe('/service-9999/:id/*');
+    expect(m.match('GET', requestSegments('/service-10000/7/x'))).toBeUndefined();
   });
 });
 
@@ -93,7 +102,7 @@ describe('parsePattern', () => {
   it.each(['/payroll/*', '/users/:id', '/', '/a/b/c', '/a%20b'])('accepts %s', (url) => {
     expect(typeof parsePattern(url)).not.toBe('string');
   });
-  it.each(['payroll', '/a/*/b', '/a*', '/a//b', '/a/../b', '/:1x', '/a?b=1', '/a b', '/%zz', '/a%2Fb', '/a;b', '/a./b'])('refuses %s', (url) => {
+  it.each(['payroll', '/a/*/b', '/a*', '/a//b', '/a/../b', '/:1x', '/a?b=1', '/a b', '/%zz', '/a%2Fb', '/a;b', '/a./b', '/a%25b', '/a%3Fb'])('refuses %s', (url) => {
     expect(typeof parsePattern(url)).toBe('string');
   });
   it('gives patterns differing only in parameter names the same shape', () => {

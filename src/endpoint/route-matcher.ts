@@ -2,12 +2,14 @@
  * Matching a request's method and path to the most specific endpoint rule, in time that depends on
  * the path's depth, not on the number of rules: the rules are compiled into a segment trie.
  *
- * Patterns: `/users/:id` (`:name` is exactly one segment), `/payroll/*` (`*`, last only, is one or more
- * segments), literal segments otherwise, compared case-insensitively (as PSU's ASP.NET routing does).
+ * Patterns: `/users/:id` (`:name` is exactly one segment), `/payroll/*` (`*`, last only, is the rest of the
+ * path, none included: `/payroll` and `/payroll/` are covered too), literal segments otherwise, compared case-insensitively (as PSU's ASP.NET routing does).
  * The most specific pattern that matches the path decides, segment by segment from the left (a literal
  * beats a parameter, which beats a wildcard); if it has no rule for the method, the request is refused:
  * a broader pattern never covers for a method the specific one leaves out.
  */
+
+import { unsafeSegment } from '../gateway/request-target.js';
 
 export const ANY_METHOD = '*';
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
@@ -47,7 +49,7 @@ export function parsePattern(url: string): PatternSegment[] | string {
       return '"*" must be a whole segment, as in /payroll/*';
     } else {
       const decoded = decodeSegment(segment);
-      if (decoded === null || !safeSegment(decoded)) return `"${segment}" is not a plain path segment`;
+      if (decoded === null || unsafeSegment(decoded)) return `"${segment}" is not a plain path segment`;
       segments.push({ kind: 'literal', value: decoded.toLowerCase() });
     }
   }
@@ -59,53 +61,12 @@ export function patternShape(segments: readonly PatternSegment[]): string {
   return '/' + segments.map((s) => (s.kind === 'literal' ? encodeURIComponent(s.value) : s.kind === 'param' ? ':' : '*')).join('/');
 }
 
-/**
- * Segments that upstreams read differently from one another are refused rather than guessed at: an encoded
- * "/" (WSGI decodes it), "\\" (IIS and ASP.NET read it as "/"), ";" (Tomcat drops ";params"), control
- * characters, and a trailing "." (IIS drops it).
- */
-function safeSegment(segment: string): boolean {
-  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused here
-  return !/[/\\;\x00-\x1f\x7f]/.test(segment) && !(segment.endsWith('.') && segment !== '.' && segment !== '..');
-}
-
 function decodeSegment(segment: string): string | null {
   try {
     return decodeURIComponent(segment);
   } catch {
     return null;
   }
-}
-
-/**
- * The segments of a request URI as the upstream will see them: query dropped, empty segments merged,
- * percent-encoding decoded, and `.`/`..` resolved (RFC 3986 §5.2.4), so `/public/../payroll/x` or
- * `/pay%72oll/x` cannot slip past the rule for `/payroll/*`; literals are lower-cased for matching. Null
- * when the URI is not a path that every upstream reads the same way (see {@link safeSegment}).
- */
-export function requestSegments(uri: string): string[] | null {
-  let path = uri;
-  const query = path.search(/[?#]/);
-  if (query !== -1) path = path.slice(0, query);
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) {
-    // An absolute-form request target.
-    const slash = path.indexOf('/', path.indexOf('//') + 2);
-    path = slash === -1 ? '/' : path.slice(slash);
-  }
-  if (!path.startsWith('/')) return null;
-  const out: string[] = [];
-  for (const raw of path.split('/')) {
-    if (raw === '') continue;
-    const segment = decodeSegment(raw);
-    if (segment === null || !safeSegment(segment)) return null;
-    if (segment === '.') continue;
-    if (segment === '..') {
-      out.pop();
-      continue;
-    }
-    out.push(segment.toLowerCase());
-  }
-  return out;
 }
 
 interface Terminal {
@@ -162,15 +123,17 @@ export class RouteMatcher {
   }
 
   /**
-   * The rule for this method on the most specific pattern matching the path (segments from
-   * {@link requestSegments}); undefined when no pattern matches or that pattern has no rule for the method.
+   * The rule for this method on the most specific pattern matching the path (the segments of a canonical
+   * path, from judgeablePath in gateway/request-target.ts); undefined when no pattern matches or that pattern has no rule for the method.
    */
   match(method: string, segments: readonly string[]): EndpointRule | undefined {
     return pick(this.search(this.root, segments, 0), method.toUpperCase());
   }
 
   private search(node: Node, segments: readonly string[], index: number): Terminal | undefined {
-    if (index === segments.length) return node.terminal;
+    // A pattern ending in "*" also covers its bare prefix ("/payroll", "/payroll/"), as ASP.NET's catch-all
+    // does: a trailing-slash path is judged by the most specific rule covering it, never a broader one.
+    if (index === segments.length) return node.terminal ?? node.wildcard;
     const literal = node.literals.get(segments[index]);
     return (literal && this.search(literal, segments, index + 1)) || (node.param && this.search(node.param, segments, index + 1)) || node.wildcard;
   }

@@ -1,0 +1,70 @@
+import { BadRequestException } from '@nestjs/common';
+import { METHOD_OVERRIDE_HEADERS } from './request-target.js';
+
+/** The request a gateway asks about: its method, its raw URI, and every method an upstream may run it as. */
+export interface OriginalRequest {
+  method: string;
+  uri: string;
+  /** The method first, then the methods named by override headers or a POST's `_method` query parameter. */
+  methods: string[];
+}
+
+type Headers = Record<string, string | string[] | undefined>;
+
+const METHOD = /^[A-Za-z]{1,16}$/;
+
+function first(headers: Headers, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** Every value a header or query parameter gives, split on commas (node joins repeated headers with ", "). */
+function values(value: string | string[] | undefined): string[] {
+  if (value === undefined) return [];
+  return (Array.isArray(value) ? value : [value]).flatMap((v) => v.split(',')).map((v) => v.trim());
+}
+
+/**
+ * Methods an upstream may run the request as instead of its own: the override headers (Express's
+ * method-override, ASP.NET, Symfony, ...) that a gateway passes on from the client, and for a POST the
+ * `_method` query parameter (Laravel, Symfony). Each is judged as well as the request's own method. A
+ * `_method` in a form body cannot be seen by forward-auth: the README says to strip or disable it upstream.
+ */
+function overrideMethods(method: string, uri: string, headers: Headers): string[] {
+  const named = METHOD_OVERRIDE_HEADERS.flatMap((name) => values(headers[name]));
+  if (method === 'POST') {
+    const query = uri.indexOf('?');
+    if (query !== -1) {
+      named.push(...new URLSearchParams(uri.slice(query + 1)).getAll('_method').flatMap((v) => values(v)));
+    }
+  }
+  for (const name of named) {
+    if (!METHOD.test(name)) throw new BadRequestException('A method-override header or _method parameter names no HTTP method');
+  }
+  return named.map((name) => name.toUpperCase());
+}
+
+/**
+ * The original method and URI, from exactly one header family: nginx's X-Original-* (set by the shipped
+ * template) or Traefik's X-Forwarded-* (set by Traefik). Both at once means a client added the other
+ * family itself (Traefik passes client headers through), so the request is refused rather than judged
+ * by a URI the client chose. A URI without its method is refused too: defaulting it would open GET rules.
+ * Undefined when neither family is present (the caller asks about the token alone).
+ */
+export function originalRequest(headers: Headers): OriginalRequest | undefined {
+  const nginx = { uri: first(headers, 'x-original-uri'), method: first(headers, 'x-original-method') };
+  const traefik = { uri: first(headers, 'x-forwarded-uri'), method: first(headers, 'x-forwarded-method') };
+  const hasNginx = nginx.uri !== undefined || nginx.method !== undefined;
+  const hasTraefik = traefik.uri !== undefined || traefik.method !== undefined;
+  if (hasNginx && hasTraefik) {
+    throw new BadRequestException('Send the original request as X-Original-URI/-Method (nginx) or X-Forwarded-Uri/-Method (Traefik), not both');
+  }
+  const chosen = hasNginx ? nginx : hasTraefik ? traefik : undefined;
+  if (!chosen) return undefined;
+  if (chosen.uri === undefined || chosen.method === undefined || !METHOD.test(chosen.method)) {
+    throw new BadRequestException('The original method and URI must come together (X-Original-Method with X-Original-URI, or X-Forwarded-Method with X-Forwarded-Uri)');
+  }
+  const method = chosen.method.toUpperCase();
+  const overrides = overrideMethods(method, chosen.uri, headers);
+  return { method, uri: chosen.uri, methods: [...new Set([method, ...overrides])] };
+}
