@@ -195,6 +195,11 @@ describe('custom API endpoint rules and forward-auth', () => {
       expect((await t.http.get('/api/v1/apptoken/verify?role=Operator&role=Reader', { token: tokens.reader })).status).toBe(200);
       expect((await t.http.get('/api/v1/apptoken/verify?role=Operator,Reader', { token: tokens.reader })).status).toBe(200);
       expect((await t.http.get('/api/v1/apptoken/verify?role=Payroll')).status).toBe(401);
+      // Case only: a look-alike or separator-folded name is not the role (the rule names the role itself).
+      for (const lookalike of ['Payr0ll', 'PAY ROLL', 'Pay-roll', 'Pаyroll']) {
+        const response = await t.http.get(`/api/v1/apptoken/verify?role=${encodeURIComponent(lookalike)}`, { token: tokens.payroll });
+        expect(`${lookalike} ${response.status}`).toBe(`${lookalike} 403`);
+      }
       const any = await t.http.get('/api/v1/apptoken/verify', { token: tokens.boss });
       expect(any.status).toBe(200);
       expect(any.headers.get('x-identity-roles')).toBe('Administrator');

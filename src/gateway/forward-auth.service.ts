@@ -5,7 +5,6 @@ import type { Principal } from '../auth/principal.js';
 import { parseRoleList } from '../common/role-list.js';
 import { EndpointRules } from '../endpoint/endpoint-rules.js';
 import type { EndpointRule } from '../endpoint/route-matcher.js';
-import { roleNameKey } from '../role/role-name.js';
 import type { OriginalRequest } from './original-request.js';
 import { judgeablePath } from './request-target.js';
 
@@ -23,8 +22,8 @@ interface Requirement {
   tokenRequired: boolean;
   /** Each entry: the token needs one of these roles (an empty entry: any valid token). */
   roleSets: (readonly string[])[];
-  /** Role names compared by their folded key (a caller's ?role=), or exactly (rules, which name real roles). */
-  byKey: boolean;
+  /** Role names compared case-insensitively (a gateway's ?role=), or exactly (rules, which name real roles). */
+  ignoreCase: boolean;
 }
 
 /**
@@ -52,9 +51,9 @@ export class ForwardAuthService {
       throw new UnauthorizedException(check.message);
     }
     const held = check.principal.roles;
-    const holds = requirement.byKey
-      ? (role: string) => held.some((h) => roleNameKey(h) === roleNameKey(role))
-      : (role: string) => held.includes(role);
+    // Case only: a look-alike (folded or confusable) name never stands for a real role here.
+    const heldLower = requirement.ignoreCase ? held.map((h) => h.toLowerCase()) : held;
+    const holds = requirement.ignoreCase ? (role: string) => heldLower.includes(role.toLowerCase()) : (role: string) => held.includes(role);
     const missing = requirement.roleSets.find((roles) => roles.length > 0 && !roles.some(holds));
     if (missing && requirement.tokenRequired) throw new ForbiddenException(`Requires role ${missing.join(' or ')}`);
     this.lastUsed.touch(check.record.id, question.address);
@@ -67,9 +66,9 @@ export class ForwardAuthService {
       if (!Array.isArray(list) || list.length === 0 || list.length > 64 || list.some((r) => typeof r !== 'string' || r.length > 64)) {
         throw new BadRequestException('role must be one or more role names');
       }
-      return { tokenRequired: true, roleSets: [list as string[]], byKey: true };
+      return { tokenRequired: true, roleSets: [list as string[]], ignoreCase: true };
     }
-    if (original === undefined) return { tokenRequired: true, roleSets: [], byKey: false };
+    if (original === undefined) return { tokenRequired: true, roleSets: [], ignoreCase: false };
 
     const path = judgeablePath(original.uri);
     if ('problem' in path) throw new BadRequestException(`Refused: ${path.problem}`);
@@ -82,6 +81,6 @@ export class ForwardAuthService {
       rules.push(rule);
     }
     const authenticated = rules.filter((rule) => rule.authentication);
-    return { tokenRequired: authenticated.length > 0, roleSets: authenticated.map((rule) => rule.roles), byKey: false };
+    return { tokenRequired: authenticated.length > 0, roleSets: authenticated.map((rule) => rule.roles), ignoreCase: false };
   }
 }
