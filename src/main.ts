@@ -47,7 +47,9 @@ async function main(): Promise<void> {
   const address = app.getHttpAdapter().getInstance().server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const base = `http://${config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host}:${port}`;
-  const admin = app.get(AdminBootstrapService).created;
+  const bootstrap = app.get(AdminBootstrapService);
+  const admin = bootstrap.created;
+  const pending = bootstrap.pending;
   const lines = [
     '',
     `AppToken Server is listening on ${base}`,
@@ -56,10 +58,15 @@ async function main(): Promise<void> {
   ];
   if (admin) {
     lines.push(`  Administrator: ${admin.name}${admin.reset ? '   (password reset by ADMIN_RESET_PASSWORD: remove it now)' : ''}`);
-    if (admin.generatedPassword) {
-      // Shown once, on the console only (not in the structured log); it is never shown again.
-      lines.push(`  Password:      ${admin.generatedPassword}   (generated now; it will not be shown again)`);
-    }
+  } else if (pending) {
+    lines.push(`  Administrator: ${pending.name}`);
+  }
+  if (pending) {
+    // On the console only (not in the structured log).
+    lines.push(
+      `  Password:      ${pending.password}   ` +
+        (pending.file ? `(generated; kept in ${pending.file} and shown at each start until the first sign-in with it)` : '(generated now; it will not be shown again)'),
+    );
   }
   if (runtime.generatedSigningKey) lines.push(`  Signing key:   generated into ${config.dataDir}/signing-key`);
   lines.push(`  Started in ${Math.round(performance.now() - started)} ms`, '');
