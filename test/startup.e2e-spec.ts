@@ -25,6 +25,7 @@ describe('start-up configuration checks (node dist/main.js)', () => {
     ['a malformed DATABASE_URL', { DATABASE_URL: 'localhost:5432/db' }, 'DATABASE_URL'],
     ['a non-numeric lifetime', { APP_TOKEN_DEFAULT_LIFETIME_DAYS: 'one year' }, 'APP_TOKEN_DEFAULT_LIFETIME_DAYS'],
     ['DATABASE_URL without a signing key', { JWT_SIGNING_KEY: '' }, 'JWT_SIGNING_KEY'],
+    ['a TRUST_PROXY entry that is not an address or range', { TRUST_PROXY: '10.0.0.0/33' }, 'TRUST_PROXY'],
   ])('refuses %s: exit code 1 and one line naming the variable', async (_what, env, variable) => {
     const { code, stdout, stderr } = await runToExit({ DATABASE_URL: db.url, JWT_SIGNING_KEY: STRONG_KEY, ...env });
     expect(code).toBe(1);
