@@ -26,9 +26,9 @@ describe('TRUST_PROXY with a list of trusted proxies (node dist/main.js)', () =>
     await db?.drop();
   });
 
-  const start = (trustProxy: string) =>
+  const start = (trustProxy: string, database = db) =>
     startServer({
-      DATABASE_URL: db.url,
+      DATABASE_URL: database.url,
       JWT_SIGNING_KEY: STRONG_KEY,
       ADMIN_PASSWORD: 'admin-password-for-proxy-tests',
       TRUST_PROXY: trustProxy,
@@ -90,5 +90,33 @@ describe('TRUST_PROXY with a list of trusted proxies (node dist/main.js)', () =>
     expect(statuses).toEqual([401, 401, 401, 429]);
     const throttled = await logLines(server, 'sign-in throttled', 1);
     expect(throttled.map((line) => line.address)).toEqual(['127.0.0.1']);
+  });
+
+  it('counts an IPv6 client by its /64, so fresh addresses from one network do not buy fresh attempts', async () => {
+    server = await start('127.0.0.1');
+    const http = new HttpClient(server.baseUrl);
+    const statuses = [];
+    for (let i = 1; i <= 4; i++) statuses.push(await signin(http, `six-${i}`, { 'x-forwarded-for': `2001:db8:7:7::${i}` }));
+    expect(statuses).toEqual([401, 401, 401, 429]);
+    expect(await signin(http, 'six-other', { 'x-forwarded-for': '2001:db8:7:8::1' })).toBe(401);
+  });
+
+  it('records the peer, not made-up text, when a believed X-Forwarded-For entry is not an address (TRUST_PROXY=true)', async () => {
+    // Its own database: 127.0.0.1 has used up its failures in the tests above.
+    const fresh = await createTestDatabase();
+    try {
+      server = await start('true', fresh);
+      const http = new HttpClient(server.baseUrl);
+      expect(await signin(http, 'junk-sender', { 'x-forwarded-for': 'x'.repeat(100) })).toBe(401);
+      const session = await http.signin('admin', 'admin-password-for-proxy-tests');
+      const audit = await http.get<Array<{ action: string; address: string }>>('/api/v1/audit?action=signin.failed', { session });
+      expect(audit.status).toBe(200);
+      expect(audit.body.map((event) => event.address)).toEqual(['127.0.0.1']);
+      expect(JSON.stringify(audit.body)).not.toContain('xxxxxxxx');
+    } finally {
+      await server?.stop();
+      server = undefined;
+      await fresh.drop();
+    }
   });
 });
