@@ -17,7 +17,7 @@ export const EMBEDDED_MAX_CONNECTIONS = 8;
 export const EMBEDDED_POOL_SIZE = 1;
 /** A connection that has not proved the password by then is dropped, so it cannot hold a place. */
 const AUTHENTICATION_TIMEOUT_MS = 10_000;
-/** Connections still authenticating; past this, new ones are dropped at once. */
+/** Connections still authenticating; past this, the oldest is dropped for each new one. */
 const MAX_PENDING_CONNECTIONS = 32;
 
 const PROTOCOL_3_0 = 196608;
@@ -39,7 +39,8 @@ type QueryQueue = ConstructorParameters<typeof PGLiteSocketHandler>[0]['queryQue
  * `dataDir` undefined keeps everything in memory (tests on a machine with no PostgreSQL).
  */
 export class EmbeddedPostgres {
-  private readonly pending = new Set<Socket>();
+  /** Connections still authenticating, oldest first, each with what ends its authentication. */
+  private readonly pending = new Map<Socket, () => void>();
   private readonly handlers = new Set<PGLiteSocketHandler>();
 
   private constructor(
@@ -83,7 +84,10 @@ export class EmbeddedPostgres {
 
   async stop(): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    for (const socket of this.pending) socket.destroy();
+    for (const [socket, finish] of this.pending) {
+      finish();
+      socket.destroy();
+    }
     await Promise.all([...this.handlers].map((handler) => handler.detach(true)));
     await closed;
     await this.db.close();
@@ -97,10 +101,12 @@ export class EmbeddedPostgres {
    */
   private authenticate(socket: Socket): void {
     if (this.pending.size >= MAX_PENDING_CONNECTIONS) {
-      socket.destroy();
-      return;
+      // The oldest goes: a flood of idle connections then cannot keep the service's own (which authenticates
+      // within a millisecond) from getting through.
+      const [oldest, finish] = this.pending.entries().next().value!;
+      finish();
+      oldest.destroy();
     }
-    this.pending.add(socket);
     let buffered = Buffer.alloc(0);
     let startup: Buffer | undefined;
     const timer = setTimeout(() => refuse('08P01', 'authentication timed out'), AUTHENTICATION_TIMEOUT_MS);
@@ -109,6 +115,7 @@ export class EmbeddedPostgres {
       this.pending.delete(socket);
       socket.removeListener('data', onData);
     };
+    this.pending.set(socket, done);
     const refuse = (code: string, message: string) => {
       done();
       socket.end(errorResponse(code, message));
