@@ -213,7 +213,7 @@ async function takeLock(lockFile: string): Promise<void> {
         throw error;
       }
       if (pid && pid !== process.pid && isAlive(pid)) {
-        throw new Error(`the embedded database in ${path.dirname(lockFile)} is in use by process ${pid}`);
+        throw new Error(`the embedded database in ${path.dirname(lockFile)} is in use by process ${pid} (if that process is not AppToken Server, delete ${lockFile})`);
       }
       await rm(lockFile, { force: true });
     }
