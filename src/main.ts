@@ -29,6 +29,12 @@ async function main(): Promise<void> {
         'anyone who guesses the key. Use this only to interoperate with a PSU instance, and move to a long random key.',
     );
   }
+  if (config.trustProxy === true) {
+    logger.warn(
+      'TRUST_PROXY=true believes X-Forwarded-For from any client, who can then choose its own address for the sign-in ' +
+        'throttle and the audit log; list your proxies instead (TRUST_PROXY=10.0.0.5,fd00::/8)',
+    );
+  }
   const app = await createApp({ config: runtime.config, databaseUrl: runtime.databaseUrl, poolSize: runtime.poolSize, embedded: runtime.embedded !== undefined, logger });
   let closing = false;
   const shutdown = async (signal: string): Promise<void> => {

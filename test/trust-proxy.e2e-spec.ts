@@ -106,6 +106,7 @@ describe('TRUST_PROXY with a list of trusted proxies (node dist/main.js)', () =>
     const fresh = await createTestDatabase();
     try {
       server = await start('true', fresh);
+      expect(server.output()).toMatch(/"level":40.*TRUST_PROXY=true believes X-Forwarded-For from any client/);
       const http = new HttpClient(server.baseUrl);
       expect(await signin(http, 'junk-sender', { 'x-forwarded-for': 'x'.repeat(100) })).toBe(401);
       const session = await http.signin('admin', 'admin-password-for-proxy-tests');
