@@ -29,6 +29,12 @@ async function main(): Promise<void> {
         'anyone who guesses the key. Use this only to interoperate with a PSU instance, and move to a long random key.',
     );
   }
+  if (config.trustProxy === true) {
+    logger.warn(
+      'TRUST_PROXY=true believes X-Forwarded-For from any client, who can then choose its own address for the sign-in ' +
+        'throttle and the audit log; list your proxies instead (TRUST_PROXY=10.0.0.5,fd00::/8)',
+    );
+  }
   const app = await createApp({ config: runtime.config, databaseUrl: runtime.databaseUrl, poolSize: runtime.poolSize, embedded: runtime.embedded !== undefined, logger });
   let closing = false;
   const shutdown = async (signal: string): Promise<void> => {
@@ -47,7 +53,9 @@ async function main(): Promise<void> {
   const address = app.getHttpAdapter().getInstance().server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const base = `http://${config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host}:${port}`;
-  const admin = app.get(AdminBootstrapService).created;
+  const bootstrap = app.get(AdminBootstrapService);
+  const admin = bootstrap.created;
+  const pending = bootstrap.pending;
   const lines = [
     '',
     `AppToken Server is listening on ${base}`,
@@ -56,10 +64,15 @@ async function main(): Promise<void> {
   ];
   if (admin) {
     lines.push(`  Administrator: ${admin.name}${admin.reset ? '   (password reset by ADMIN_RESET_PASSWORD: remove it now)' : ''}`);
-    if (admin.generatedPassword) {
-      // Shown once, on the console only (not in the structured log); it is never shown again.
-      lines.push(`  Password:      ${admin.generatedPassword}   (generated now; it will not be shown again)`);
-    }
+  } else if (pending) {
+    lines.push(`  Administrator: ${pending.name}`);
+  }
+  if (pending) {
+    // On the console only (not in the structured log).
+    lines.push(
+      `  Password:      ${pending.password}   ` +
+        (pending.file ? `(generated; kept in ${pending.file} and shown at each start until the first sign-in with it)` : '(generated now; it will not be shown again)'),
+    );
   }
   if (runtime.generatedSigningKey) lines.push(`  Signing key:   generated into ${config.dataDir}/signing-key`);
   lines.push(`  Started in ${Math.round(performance.now() - started)} ms`, '');

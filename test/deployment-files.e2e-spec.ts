@@ -62,6 +62,19 @@ describe('deployment files', () => {
     expect(traefik.middlewares['strip-method-override'].headers.customRequestHeaders).toMatchObject({ 'X-HTTP-Method-Override': '', 'X-HTTP-Method': '', 'X-Method-Override': '' });
   });
 
+  it('believes X-Forwarded-For from the gateway\'s fixed address only, a valid TRUST_PROXY inside the compose subnet', () => {
+    const { app, gateway } = compose.services;
+    const trusted = /^\$\{TRUST_PROXY:-([^}]+)\}$/.exec(app.environment.TRUST_PROXY)![1];
+    const gatewayAddress = gateway.networks.default.ipv4_address;
+    expect(trusted).toBe(gatewayAddress);
+    expect(loadConfig({ TRUST_PROXY: trusted }).trustProxy).toBe(gatewayAddress);
+    const [subnet, prefix] = compose.networks.default.ipam.config[0].subnet.split('/');
+    expect(prefix).toBe('24');
+    expect(gatewayAddress.split('.').slice(0, 3)).toEqual(subnet.split('.').slice(0, 3));
+    // Not the subnet's first address: that is the host's bridge, through which outside clients reach port 5000.
+    expect(gatewayAddress.endsWith('.1')).toBe(false);
+  });
+
   it('builds from the lock file and runs the compiled service as an unprivileged user', () => {
     expect(dockerfile).toMatch(/npm ci/);
     expect(dockerfile).toMatch(/^USER node$/m);

@@ -1,9 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import pg from 'pg';
 import os from 'node:os';
 import path from 'node:path';
 import { HttpClient } from './support/http.js';
-import { killAll, runToExit, startServer } from './support/process.js';
+import { killAll, listeningTcpPorts, runToExit, startServer } from './support/process.js';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { connect, createTestDatabase, databaseMode, type TestDatabase } from './support/database.js';
@@ -22,6 +25,7 @@ describe('start-up configuration checks (node dist/main.js)', () => {
     ['a malformed DATABASE_URL', { DATABASE_URL: 'localhost:5432/db' }, 'DATABASE_URL'],
     ['a non-numeric lifetime', { APP_TOKEN_DEFAULT_LIFETIME_DAYS: 'one year' }, 'APP_TOKEN_DEFAULT_LIFETIME_DAYS'],
     ['DATABASE_URL without a signing key', { JWT_SIGNING_KEY: '' }, 'JWT_SIGNING_KEY'],
+    ['a TRUST_PROXY entry that is not an address or range', { TRUST_PROXY: '10.0.0.0/33' }, 'TRUST_PROXY'],
   ])('refuses %s: exit code 1 and one line naming the variable', async (_what, env, variable) => {
     const { code, stdout, stderr } = await runToExit({ DATABASE_URL: db.url, JWT_SIGNING_KEY: STRONG_KEY, ...env });
     expect(code).toBe(1);
@@ -183,6 +187,40 @@ describe('the embedded default (no DATABASE_URL)', () => {
     }
   });
 
+  (existsSync('/proc/self/fd') ? it : it.skip)(
+    'lets no other process connect to its database without the per-start secret, and makes DATA_DIR private, while the app works',
+    async () => {
+      // A DATA_DIR someone made readable by all: the database files, key and password inside must not be.
+      await chmod(dataDir, 0o755);
+      const server = await startServer({ DATA_DIR: dataDir, ADMIN_RESET_PASSWORD: 'true', ADMIN_PASSWORD: 'private-database-password' });
+      try {
+        expect((await stat(dataDir)).mode & 0o777).toBe(0o700);
+        const httpPort = Number(new URL(server.baseUrl).port);
+        const databasePorts = listeningTcpPorts(server.child.pid!).filter((port) => port !== httpPort);
+        expect(databasePorts.length).toBeGreaterThan(0);
+        for (const port of databasePorts) {
+          for (const url of [`postgres://postgres@127.0.0.1:${port}/postgres`, `postgres://postgres:postgres@127.0.0.1:${port}/postgres`]) {
+            const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+            client.on('error', () => undefined);
+            const outcome = await client.connect().then(
+              async () => {
+                await client.end();
+                return 'connected';
+              },
+              (error: { code?: string }) => error.code,
+            );
+            expect(outcome).toBe('28P01');
+          }
+        }
+        const http = new HttpClient(server.baseUrl);
+        const session = await http.signin('admin', 'private-database-password');
+        expect((await http.get('/api/v1/identity/my', { session })).status).toBe(200);
+      } finally {
+        expect(await server.stop()).toBe(0);
+      }
+    },
+  );
+
   it('refuses a second process on the same DATA_DIR instead of corrupting it', async () => {
     const first = await startServer({ DATA_DIR: dataDir });
     try {
@@ -191,6 +229,75 @@ describe('the embedded default (no DATABASE_URL)', () => {
       expect(stderr).toMatch(/in use by process/);
     } finally {
       await first.stop();
+    }
+  });
+});
+
+describe('the initial admin password (embedded default)', () => {
+  let dataDir: string;
+  beforeAll(async () => {
+    dataDir = await mkdtemp(path.join(os.tmpdir(), 'apptoken-initial-'));
+  });
+  afterAll(async () => {
+    killAll();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('survives a first start that fails after creating the admin (port busy), and is removed by its first sign-in', async () => {
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const busyPort = (busy.address() as AddressInfo).port;
+    let failed;
+    try {
+      failed = await runToExit({ DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: String(busyPort) }, 60000);
+    } finally {
+      busy.close();
+    }
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toMatch(/EADDRINUSE/);
+    const file = path.join(dataDir, 'initial-admin-password');
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    const kept = (await readFile(file, 'utf8')).trim();
+    expect(kept.length).toBeGreaterThanOrEqual(20);
+    expect(failed.stdout + failed.stderr).not.toContain(kept);
+
+    const second = await startServer({ DATA_DIR: dataDir });
+    try {
+      const banner = second.output();
+      expect(/Password:\s+(\S+)/.exec(banner)?.[1]).toBe(kept);
+      expect(banner).toContain(file);
+      expect(banner.split('\n').filter((line) => line.startsWith('{') && line.includes(kept))).toEqual([]);
+      const http = new HttpClient(second.baseUrl);
+      expect((await http.post('/api/v1/signin', { username: 'admin', password: 'not-the-password' })).status).toBe(401);
+      expect(existsSync(file)).toBe(true);
+      await http.signin('admin', kept);
+      expect(existsSync(file)).toBe(false);
+    } finally {
+      expect(await second.stop()).toBe(0);
+    }
+
+    const third = await startServer({ DATA_DIR: dataDir });
+    try {
+      expect(third.output()).not.toMatch(/Password:/);
+      expect(third.output()).not.toContain(kept);
+    } finally {
+      expect(await third.stop()).toBe(0);
+    }
+  });
+
+  it('forgets a kept password that no longer works instead of showing it', async () => {
+    const first = await startServer({ DATA_DIR: dataDir, ADMIN_RESET_PASSWORD: 'true' });
+    const generated = /Password:\s+(\S+)/.exec(first.output())![1];
+    expect(await first.stop()).toBe(0);
+    const file = path.join(dataDir, 'initial-admin-password');
+    expect((await readFile(file, 'utf8')).trim()).toBe(generated);
+    // A configured password replaces the generated one: the file would show a password that fails.
+    const reset = await startServer({ DATA_DIR: dataDir, ADMIN_RESET_PASSWORD: 'true', ADMIN_PASSWORD: 'configured-password' });
+    try {
+      expect(reset.output()).not.toContain(generated);
+      expect(existsSync(file)).toBe(false);
+    } finally {
+      expect(await reset.stop()).toBe(0);
     }
   });
 });

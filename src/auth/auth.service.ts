@@ -5,6 +5,7 @@ import type { IdentityDto } from '../identity/dto/identity.dto.js';
 import { identityNameKey } from '../identity/identity-name.js';
 import { toIdentityDto } from '../identity/identity.mapper.js';
 import { IdentityRepository } from '../identity/identity.repository.js';
+import { InitialAdminPassword } from '../identity/initial-admin-password.js';
 import type { SigninDto } from './dto/signin.dto.js';
 import { PasswordService } from './password.service.js';
 import type { Principal } from './principal.js';
@@ -38,6 +39,7 @@ export class AuthService {
     private readonly sessions: SessionService,
     private readonly throttle: SigninThrottleService,
     private readonly audit: AuditService,
+    private readonly initialAdminPassword: InitialAdminPassword,
   ) {}
 
   /**
@@ -51,7 +53,8 @@ export class AuthService {
     const reservation = await this.throttle.reserve(throttleKey, address);
     if ('retryAfterSeconds' in reservation) {
       // Not audited one by one: a flood of throttled attempts must not become a flood of writes.
-      this.logger.warn({ address, retryAfter: reservation.retryAfterSeconds }, 'sign-in throttled');
+      // The user name's key (a SHA-256 of its folded form), never the name itself: it may be a mistyped password.
+      this.logger.warn({ address, usernameKey: throttleKey.toString('hex'), retryAfter: reservation.retryAfterSeconds }, 'sign-in throttled');
       throw new SigninThrottledException(reservation.retryAfterSeconds);
     }
     const identity = await this.identities.getByNameKey(nameKey);
@@ -77,6 +80,7 @@ export class AuthService {
       targetIdentity: { id: identity.id, name: identity.name },
       address,
     });
+    await this.initialAdminPassword.discardIfUsed(dto.password);
     return { identity: toIdentityDto(identity), sessionSecret: secret };
   }
 

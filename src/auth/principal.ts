@@ -1,6 +1,7 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { BuiltinRole } from '../role/builtin-roles.js';
+import { clientAddress } from './client-address.js';
 
 export type IdentitySource = 'local' | 'service' | 'migrated';
 
@@ -39,7 +40,8 @@ export const Auth = createParamDecorator((_data: unknown, context: ExecutionCont
   return request.principal;
 });
 
-/** The client address as fastify resolved it (honouring TRUST_PROXY). */
+/** The client address as fastify resolved it (honouring TRUST_PROXY); the peer's when that is not an IP address. */
 export const ClientAddress = createParamDecorator((_data: unknown, context: ExecutionContext): string => {
-  return context.switchToHttp().getRequest<FastifyRequest>().ip;
+  const request = context.switchToHttp().getRequest<FastifyRequest>();
+  return clientAddress(request.ip, request.socket.remoteAddress);
 });

@@ -3,11 +3,12 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { LessThan, type Repository } from 'typeorm';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/app-config.js';
+import { throttleAddressKey } from './client-address.js';
 import { SigninFailureEntity } from './signin-failure.entity.js';
 
 /**
  * Sign-in throttling on failures, counted in PostgreSQL so every instance behind a load balancer
- * shares the count. Past the limit for a user name or an address, attempts get 429 without the
+ * shares the count (an IPv6 client by its /64). Past the limit for a user name or an address, attempts get 429 without the
  * password being checked and without being counted, so a lock-out ends at most one window after
  * the failures that caused it. Each attempt holds its place while its password is checked, so a
  * parallel burst is limited like a sequence. (@nestjs/throttler counts requests per instance, not failures.)
@@ -24,8 +25,9 @@ export class SigninThrottleService {
    * see each other, so a burst cannot have more passwords checked than the limit allows. Answers the
    * seconds to wait instead when the user name or the address is over its limit (then nothing is kept).
    */
-  async reserve(usernameKey: Buffer, address: string): Promise<{ attempt: string } | { retryAfterSeconds: number }> {
-    const [{ id }] = (await this.failures.query('INSERT INTO signin_failure (username_key, address) VALUES ($1, $2) RETURNING id', [usernameKey, address.slice(0, 64)])) as Array<{ id: string }>;
+  async reserve(usernameKey: Buffer, clientAddress: string): Promise<{ attempt: string } | { retryAfterSeconds: number }> {
+    const address = throttleAddressKey(clientAddress);
+    const [{ id }] = (await this.failures.query('INSERT INTO signin_failure (username_key, address) VALUES ($1, $2) RETURNING id', [usernameKey, address])) as Array<{ id: string }>;
     const retryAfterSeconds = await this.retryAfterSeconds(usernameKey, address, id);
     if (retryAfterSeconds === 0) return { attempt: id };
     await this.release(id);
@@ -48,7 +50,7 @@ export class SigninThrottleService {
          (SELECT at FROM signin_failure WHERE address = $2 AND id <> $6 AND at > now() - make_interval(secs => $3)
            ORDER BY at DESC OFFSET $5 - 1 LIMIT 1) AS address_limit_at,
          now() AS now`,
-      [usernameKey, address.slice(0, 64), windowSeconds, maxFailuresPerUser, maxFailuresPerAddress, own],
+      [usernameKey, address, windowSeconds, maxFailuresPerUser, maxFailuresPerAddress, own],
     )) as Array<{ user_limit_at: Date | null; address_limit_at: Date | null; now: Date }>;
     const limitedSince = [row.user_limit_at, row.address_limit_at].filter((at): at is Date => at !== null).map((at) => at.getTime());
     if (limitedSince.length === 0) return 0;

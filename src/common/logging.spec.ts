@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { Writable } from 'node:stream';
-import { createLogger, redactUrl } from './logging.js';
+import { Logger } from '@nestjs/common';
+import { createLogger, PinoNestLogger, redactUrl } from './logging.js';
 
 describe('redactUrl', () => {
   it('hides secret-looking query values and keeps the rest', () => {
@@ -22,5 +23,25 @@ describe('createLogger', () => {
     expect(text).not.toContain('s3cr3t');
     expect(text).not.toContain('hunter22');
     expect(text).toContain('[REDACTED]');
+  });
+});
+
+describe('PinoNestLogger', () => {
+  it('gives a line logged as (fields, message) through a Nest Logger its msg and its context', () => {
+    const captured: string[] = [];
+    const pino = createLogger('info', new Writable({ write: (chunk, _encoding, done) => (captured.push(String(chunk)), done()) }));
+    Logger.overrideLogger(new PinoNestLogger(pino));
+    try {
+      const logger = new Logger('AuthService');
+      logger.warn({ address: '203.0.113.7', password: 'hunter22' }, 'sign-in throttled');
+      logger.log('plain message');
+      logger.debug({ only: 'fields' });
+    } finally {
+      Logger.overrideLogger(false);
+    }
+    const [throttled, plain] = captured.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(throttled).toMatchObject({ level: 40, msg: 'sign-in throttled', context: 'AuthService', address: '203.0.113.7', password: '[REDACTED]' });
+    expect(plain).toMatchObject({ level: 30, msg: 'plain message', context: 'AuthService' });
+    expect(captured.join('')).not.toContain('hunter22');
   });
 });

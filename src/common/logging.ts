@@ -43,6 +43,8 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
         'res.headers["set-cookie"]',
         'headers.authorization',
         'headers.cookie',
+        'password',
+        'token',
         '*.password',
         '*.token',
         '*.signingKey',
@@ -68,9 +70,10 @@ const NEST_STARTUP_CONTEXTS = new Set(['InstanceLoader', 'RoutesResolver', 'Rout
 export class PinoNestLogger implements LoggerService {
   constructor(private readonly logger: PinoLogger) {}
 
-  log(message: unknown, context?: string): void {
+  log(message: unknown, ...rest: unknown[]): void {
+    const { context } = split(rest);
     // Nest's start-up chatter (each module and route) is debug detail, not news.
-    this.write(context && NEST_STARTUP_CONTEXTS.has(context) ? 'debug' : 'info', message, context);
+    this.write(context && NEST_STARTUP_CONTEXTS.has(context) ? 'debug' : 'info', message, rest);
   }
   /** Nest calls error(message, stack?, context?); an object message is logged as fields. */
   error(message: unknown, ...rest: unknown[]): void {
@@ -84,21 +87,34 @@ export class PinoNestLogger implements LoggerService {
       this.logger.error({ context, stack: typeof detail === 'string' ? detail : undefined }, String(message));
     }
   }
-  warn(message: unknown, context?: string): void {
-    this.write('warn', message, context);
+  warn(message: unknown, ...rest: unknown[]): void {
+    this.write('warn', message, rest);
   }
-  debug(message: unknown, context?: string): void {
-    this.write('debug', message, context);
+  debug(message: unknown, ...rest: unknown[]): void {
+    this.write('debug', message, rest);
   }
-  verbose(message: unknown, context?: string): void {
-    this.write('trace', message, context);
+  verbose(message: unknown, ...rest: unknown[]): void {
+    this.write('trace', message, rest);
   }
-  fatal(message: unknown, context?: string): void {
-    this.write('fatal', message, context);
+  fatal(message: unknown, ...rest: unknown[]): void {
+    this.write('fatal', message, rest);
   }
 
-  private write(level: 'info' | 'warn' | 'debug' | 'trace' | 'fatal', message: unknown, context?: string): void {
-    if (typeof message === 'object' && message !== null) this.logger[level]({ context, ...message });
-    else this.logger[level]({ context }, String(message));
+  /** `logger.warn(fields, 'message')` arrives as (fields, 'message', context): the message is the line's msg. */
+  private write(level: 'info' | 'warn' | 'debug' | 'trace' | 'fatal', message: unknown, rest: unknown[]): void {
+    const { context, text } = split(rest);
+    if (typeof message === 'object' && message !== null) {
+      if (text !== undefined) this.logger[level]({ context, ...message }, text);
+      else this.logger[level]({ context, ...message });
+    } else {
+      this.logger[level]({ context }, String(message));
+    }
   }
+}
+
+/** Nest passes (message, ...params, context) when the Logger has a context; a leading string param is the message. */
+function split(rest: unknown[]): { context: string | undefined; text: string | undefined } {
+  const context = rest.length > 0 && typeof rest[rest.length - 1] === 'string' ? (rest[rest.length - 1] as string) : undefined;
+  const text = rest.length > 1 && typeof rest[0] === 'string' ? rest[0] : undefined;
+  return { context, text };
 }

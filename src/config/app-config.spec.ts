@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import fastify from 'fastify';
 import { CONFIG_VARIABLES, ConfigError, loadConfig } from './app-config.js';
 
 const STRONG = 'k'.repeat(32);
@@ -81,6 +82,35 @@ describe('loadConfig', () => {
     expect(config.enhancedAppTokenSecurity).toBe(false);
     expect(config.cookieSecure).toBe('always');
     expect(config.trustProxy).toBe('10.0.0.0/8,127.0.0.1');
+  });
+
+  it.each([
+    ['10.0.0.0/33', /prefix length outside 0 to 32/],
+    ['300.1.1.1', /"300.1.1.1" is not an IP address/],
+    ['10.0.0.1,,10.0.0.2', /empty entry/],
+    ['fd00::/129', /prefix length outside 0 to 128/],
+    ['10.0.0.0/8/8', /is not an IP address/],
+    ['1.2.3', /is not an IP address/],
+    ['101', /between 0 and 100/],
+  ])('refuses TRUST_PROXY=%s, naming the variable and the bad entry', (value, problem) => {
+    const refused = error({ TRUST_PROXY: value });
+    expect(refused.variable).toBe('TRUST_PROXY');
+    expect(refused.message).toMatch(problem);
+  });
+
+  it.each([
+    ['10.0.0.0/8, 127.0.0.1', '10.0.0.0/8,127.0.0.1'],
+    ['loopback, uniquelocal', 'loopback,uniquelocal'],
+    ['::1,fd00::/8,172.18.0.10', '::1,fd00::/8,172.18.0.10'],
+    ['true', true],
+    ['2', 2],
+    ['0', false],
+  ])('accepts TRUST_PROXY=%s, in a form fastify takes', async (value, expected) => {
+    const { trustProxy } = loadConfig({ TRUST_PROXY: value });
+    expect(trustProxy).toBe(expected);
+    // fastify (proxy-addr) throws on an entry it cannot compile: what start-up accepts, it must take.
+    const server = fastify({ trustProxy: trustProxy as boolean | string });
+    await server.close();
   });
 
   it('refuses an admin password outside 8 to 1,024 characters', () => {

@@ -2,6 +2,8 @@
  * The service's configuration, read from the environment once at start-up and validated.
  * Every variable is listed in `.env.example` with its default; contract §1 is the reference.
  */
+import { isIP } from 'node:net';
+
 export type CookieSecureMode = 'auto' | 'always' | 'never';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -138,17 +140,44 @@ function signingKey(env: Env, name: string, allowWeak: boolean): string {
   return key;
 }
 
+/** proxy-addr's names for address ranges, which fastify's trustProxy accepts in a list. */
+const TRUST_PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** An address, a CIDR range (address/prefix) or one of {@link TRUST_PROXY_NAMES}; else why not. */
+function trustedProxyProblem(entry: string): string | undefined {
+  if (TRUST_PROXY_NAMES.has(entry.toLowerCase())) return undefined;
+  const [address, prefix, ...extra] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || extra.length > 0) return `"${entry}" is not an IP address, a CIDR range or one of ${[...TRUST_PROXY_NAMES].join(', ')}`;
+  if (prefix === undefined) return undefined;
+  const max = family === 4 ? 32 : 128;
+  if (!/^\d{1,3}$/.test(prefix) || Number(prefix) > max) return `"${entry}" has a prefix length outside 0 to ${max}`;
+  return undefined;
+}
+
+/**
+ * Fastify's `trustProxy`: whose X-Forwarded-For / -Proto / -Host are believed. A list of the proxies'
+ * addresses or CIDR ranges is the safe form; `true` believes any client (who can then pick its own address
+ * for the sign-in throttle), and a hop count believes that many entries from the right.
+ */
 function trustProxy(env: Env): boolean | number | string {
   const raw = read(env, 'TRUST_PROXY');
   if (raw === undefined) return false;
   const lower = raw.toLowerCase();
   if (lower === 'true') return true;
   if (lower === 'false') return false;
-  if (/^\d+$/.test(raw)) return Number(raw);
-  if (!/^[0-9a-fA-F:.,/\s]+$/.test(raw) && lower !== 'loopback') {
-    throw new ConfigError('TRUST_PROXY', `must be true, false, a hop count, "loopback" or a comma list of addresses, got "${raw}"`);
+  if (/^\d+$/.test(raw)) {
+    const hops = integer(env, 'TRUST_PROXY', 0, 0, 100);
+    return hops === 0 ? false : hops;
   }
-  return raw;
+  const entries = raw.split(',').map((entry) => entry.trim());
+  for (const entry of entries) {
+    const problem = entry === '' ? 'has an empty entry' : trustedProxyProblem(entry);
+    if (problem !== undefined) {
+      throw new ConfigError('TRUST_PROXY', `${problem}; expected true, false, a hop count, or a comma list of proxy addresses or CIDR ranges (10.0.0.0/8, ::1, loopback)`);
+    }
+  }
+  return entries.join(',');
 }
 
 function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {

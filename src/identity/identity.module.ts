@@ -7,11 +7,12 @@ import { IdentityController } from './identity.controller.js';
 import { IdentityEntity } from './identity.entity.js';
 import { IdentityRepository } from './identity.repository.js';
 import { IdentityService } from './identity.service.js';
+import { InitialAdminPassword } from './initial-admin-password.js';
 
 @Module({
   imports: [TypeOrmModule.forFeature([IdentityEntity]), RoleModule, SessionModule],
   controllers: [IdentityController],
-  providers: [IdentityRepository, IdentityService, AdminBootstrapService],
-  exports: [IdentityRepository, IdentityService, AdminBootstrapService],
+  providers: [IdentityRepository, IdentityService, AdminBootstrapService, InitialAdminPassword],
+  exports: [IdentityRepository, IdentityService, AdminBootstrapService, InitialAdminPassword],
 })
 export class IdentityModule {}
