@@ -15,6 +15,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppTokenVerifier } from '../app-token/app-token-verifier.js';
 import { Authenticated, Public } from '../auth/decorators/access.decorator.js';
 import { Auth, isAdministrator, type Principal } from '../auth/principal.js';
+import { clientAddress } from '../auth/client-address.js';
 import { ErrorResponseDto } from '../common/error-response.dto.js';
 import { IntrospectRequestDto, IntrospectResponseDto } from './dto/introspect.dto.js';
 import { ForwardAuthService } from './forward-auth.service.js';
@@ -67,7 +68,7 @@ export class GatewayController {
       roleQuery: (request.query as Record<string, unknown> | undefined)?.role,
       original: originalRequest(request.headers),
       token: authorization === undefined ? undefined : BEARER.exec(authorization)?.[1],
-      address: request.ip,
+      address: clientAddress(request.ip, request.socket.remoteAddress),
     });
     if (principal) {
       void reply
