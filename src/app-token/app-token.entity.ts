@@ -48,6 +48,13 @@ export class AppTokenEntity {
   @Column({ name: 'expires_at', type: 'timestamptz', nullable: true })
   expiresAt: Date | null;
 
+  /**
+   * The JWT's own `exp` (null: it has none). A migration may store an earlier `expiresAt`; the token's
+   * tombstone must outlive this, or the JWT could be migrated back while it is still valid.
+   */
+  @Column({ name: 'jwt_expires_at', type: 'timestamptz', nullable: true })
+  jwtExpiresAt: Date | null;
+
   /** When it is (or, after a rotation's grace period, will be) revoked. */
   @Column({ name: 'revoked_at', type: 'timestamptz', nullable: true })
   revokedAt: Date | null;

@@ -156,6 +156,7 @@ export class AppTokenService {
           actor,
           hash: claims.hash,
           value: dto.token,
+          jwtExpiresAt: claims.exp === undefined ? null : new Date(claims.exp * 1000),
         });
         await this.audit.record(
           { action: AuditAction.TokenMigrated, actor, targetIdentity: identity, targetTokenId: token.id, address, detail: { roles: roles.map((r) => r.name) } },
@@ -270,8 +271,8 @@ export class AppTokenService {
 
   async delete(actor: Principal, id: number, address: string): Promise<void> {
     await this.changeToken(actor, id, async (manager, token) => {
+      // The table's trigger leaves the tombstone.
       await manager.delete(AppTokenEntity, { id: token.id });
-      await manager.insert(AppTokenTombstoneEntity, { hash: token.hash, expiresAt: token.expiresAt });
       await this.audit.record({ action: AuditAction.TokenDeleted, actor, targetIdentity: token.identity, targetTokenId: token.id, address }, manager);
       return [{ kind: 'token', hash: token.hash }];
     });
@@ -288,17 +289,16 @@ export class AppTokenService {
     return null;
   }
 
-  /** Purges tokens revoked or expired longer ago than the retention period, leaving tombstones. */
+  /** Purges tokens revoked or expired longer ago than the retention period (the table's trigger leaves tombstones). */
   async purge(): Promise<number> {
     const cutoff = new Date(Date.now() - this.config.appTokenRetentionDays * DAY_MS);
     const [{ purged }] = (await this.dataSource.query(
-      `WITH gone AS (DELETE FROM app_token WHERE revoked_at < $1 OR expires_at < $1 RETURNING hash, expires_at),
-            kept AS (INSERT INTO app_token_tombstone (hash, expires_at) SELECT hash, expires_at FROM gone ON CONFLICT DO NOTHING)
-       SELECT count(*)::int AS purged FROM gone`,
+      `WITH gone AS (DELETE FROM app_token WHERE revoked_at < $1 OR expires_at < $1 RETURNING 1) SELECT count(*)::int AS purged FROM gone`,
       [cutoff],
     )) as Array<{ purged: number }>;
-    // A tombstone outlives its use once the token has expired: migration refuses expired tokens.
-    await this.dataSource.query('DELETE FROM app_token_tombstone WHERE expires_at < now()');
+    // A tombstone outlives its use once the JWT itself has expired (migration refuses expired tokens);
+    // a day's margin covers clocks that disagree between instances and the database.
+    await this.dataSource.query(`DELETE FROM app_token_tombstone WHERE expires_at < now() - interval '1 day'`);
     return purged;
   }
 
@@ -449,6 +449,8 @@ export class AppTokenService {
       actor: Principal;
       hash?: string;
       value?: string;
+      /** A migrated token's own `exp`, when its stored expiry was shortened. */
+      jwtExpiresAt?: Date | null;
       rotatedFromId?: number;
     },
   ): Promise<{ token: AppTokenEntity; value: string }> {
@@ -476,6 +478,7 @@ export class AppTokenService {
         roles: spec.roles,
         createdAt: spec.createdAt,
         expiresAt: spec.expiresAt,
+        jwtExpiresAt: spec.jwtExpiresAt === undefined ? spec.expiresAt : spec.jwtExpiresAt,
         revokedAt: null,
         description: spec.description,
         lastUsedAt: null,
