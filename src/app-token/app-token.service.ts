@@ -25,6 +25,7 @@ import { IdentityEntity } from '../identity/identity.entity.js';
 import { sortRoleNames } from '../identity/identity.mapper.js';
 import { roleNameKey } from '../role/role-name.js';
 import { RoleEntity } from '../role/role.entity.js';
+import { roleTheCallerLacks } from './app-token-policy.js';
 import { AppTokenTombstoneEntity } from './app-token-tombstone.entity.js';
 import { AppTokenEntity, type AppTokenOrigin } from './app-token.entity.js';
 import type { AppTokenDto, ListTokensQueryDto, MigrateTokenDto } from './dto/app-token.dto.js';
@@ -303,8 +304,8 @@ export class AppTokenService {
   }
 
   /**
-   * Loads a token the caller may act on (404 otherwise: another identity's token is not acknowledged),
-   * locks it, applies `change` in a transaction with its audit record and NOTIFY, then tells this
+   * Loads a token the caller may act on (404 otherwise: another identity's token is not acknowledged;
+   * 403 when a token caller lacks one of its roles, see {@link roleTheCallerLacks}), locks it, applies `change` in a transaction with its audit record and NOTIFY, then tells this
    * instance's caches before returning.
    */
   private async changeToken(
@@ -322,6 +323,10 @@ export class AppTokenService {
         .getOne();
       if (!locked || (!isAdministrator(actor) && locked.identityId !== actor.identityId)) throw new NotFoundException(`app token ${id} not found`);
       const token = await this.loadToken(manager, id);
+      const lacking = roleTheCallerLacks(actor, { id: token.id, roles: token.roles.map((role) => role.name) });
+      if (lacking !== undefined) {
+        throw new ForbiddenException(`This app token does not hold role "${lacking}" of token ${id}; use one that does, or sign in`);
+      }
       events = await change(manager, token);
       await this.invalidation.notify(manager, events);
       return token;
