@@ -11,3 +11,23 @@ export function roleTheCallerLacks(actor: Principal, target: { id: number; roles
   if (actor.via !== 'token' || actor.tokenId === target.id || isAdministrator(actor)) return undefined;
   return target.roles.find((role) => !actor.roles.includes(role));
 }
+
+/** When a token stops working at the latest: its expiry or its (possibly future) revocation; null: never. */
+export function tokenEnd(token: { expiresAt: Date | null; revokedAt: Date | null }): Date | null {
+  const ends = [token.expiresAt, token.revokedAt].filter((end): end is Date => end !== null);
+  return ends.length === 0 ? null : new Date(Math.min(...ends.map((end) => end.getTime())));
+}
+
+/**
+ * The expiry of a token granted with another token (its parent), which it may not outlive. A lifetime the
+ * caller asked for (`explicit`) that would outlive the parent is refused, so nobody gets less than they
+ * asked for without being told; the default lifetime is capped to the parent's end.
+ */
+export function childExpiry(requested: Date | null, explicit: boolean, parentEnd: Date | null): { expiresAt: Date | null } | { problem: string } {
+  if (parentEnd === null) return { expiresAt: requested };
+  if (requested !== null && requested <= parentEnd) return { expiresAt: requested };
+  if (explicit) {
+    return { problem: `a token granted with an app token cannot outlive it: this one ends ${parentEnd.toISOString()}; ask for that or less, or sign in` };
+  }
+  return { expiresAt: parentEnd };
+}

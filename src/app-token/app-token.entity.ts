@@ -10,6 +10,7 @@ export type AppTokenOrigin = 'granted' | 'migrated' | 'rotated';
  */
 @Entity('app_token')
 @Index('IDX_app_token_identity', ['identityId', 'id'])
+@Index('IDX_app_token_parent', ['parentTokenId'])
 export class AppTokenEntity {
   @PrimaryGeneratedColumn()
   id: number;
@@ -80,4 +81,16 @@ export class AppTokenEntity {
   /** For a rotated token, the token it replaced. */
   @Column({ name: 'rotated_from_id', type: 'int', nullable: true })
   rotatedFromId: number | null;
+
+  /**
+   * For a token granted by a caller authenticated with an app token, that token (rotation keeps it): the
+   * child never outlives it, holds none of the roles it lacks, and is revoked with it.
+   */
+  @Column({ name: 'parent_token_id', type: 'int', nullable: true })
+  parentTokenId: number | null;
+
+  // Deleting a parent revokes its children first (in the service); the link then just goes.
+  @ManyToOne(() => AppTokenEntity, { onDelete: 'SET NULL' })
+  @JoinColumn({ name: 'parent_token_id' })
+  parent?: Relation<AppTokenEntity>;
 }

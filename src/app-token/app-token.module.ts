@@ -9,6 +9,7 @@ import { AppTokenVerifier } from './app-token-verifier.js';
 import { AppTokenHousekeepingService } from './app-token-housekeeping.service.js';
 import { AppTokenController } from './app-token.controller.js';
 import { AppTokenEntity } from './app-token.entity.js';
+import { AppTokenRepository } from './app-token.repository.js';
 import { AppTokenService } from './app-token.service.js';
 import { AppTokenStrategy } from './app-token.strategy.js';
 import { LastUsedTracker } from './last-used.tracker.js';
@@ -26,6 +27,7 @@ import { TokenRecords } from './token-records.js';
       useFactory: (config: AppConfig) => new SigningKeys(config.jwt.signingKey!, config.jwt.previousSigningKeys),
     },
     AppTokenService,
+    AppTokenRepository,
     AppTokenVerifier,
     AppTokenStrategy,
     AppTokenPassportGuard,
@@ -35,6 +37,6 @@ import { TokenRecords } from './token-records.js';
     AppTokenHousekeepingService,
     { provide: BEARER_AUTHENTICATOR, useExisting: AppTokenAuthenticator },
   ],
-  exports: [BEARER_AUTHENTICATOR, AppTokenService, AppTokenVerifier, LastUsedTracker],
+  exports: [BEARER_AUTHENTICATOR, AppTokenService, AppTokenRepository, AppTokenVerifier, LastUsedTracker],
 })
 export class AppTokenModule {}

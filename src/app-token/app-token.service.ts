@@ -25,9 +25,10 @@ import { IdentityEntity } from '../identity/identity.entity.js';
 import { sortRoleNames } from '../identity/identity.mapper.js';
 import { roleNameKey } from '../role/role-name.js';
 import { RoleEntity } from '../role/role.entity.js';
-import { roleTheCallerLacks } from './app-token-policy.js';
+import { childExpiry, roleTheCallerLacks, tokenEnd } from './app-token-policy.js';
 import { AppTokenTombstoneEntity } from './app-token-tombstone.entity.js';
 import { AppTokenEntity, type AppTokenOrigin } from './app-token.entity.js';
+import { AppTokenRepository, type RevokedDescendant } from './app-token.repository.js';
 import type { AppTokenDto, ListTokensQueryDto, MigrateTokenDto } from './dto/app-token.dto.js';
 import { SigningKeys } from './signing-keys.js';
 import { encodeToken, REFUSAL_MESSAGES, verifyToken } from './token-codec.js';
@@ -72,6 +73,7 @@ export class AppTokenService {
     private readonly keys: SigningKeys,
     private readonly audit: AuditService,
     private readonly invalidation: InvalidationService,
+    private readonly tokens: AppTokenRepository,
   ) {
     const max = config.appTokenMaxLifetimeDays;
     this.defaultLifetimeDays = max === undefined ? config.appTokenDefaultLifetimeDays : Math.min(max, config.appTokenDefaultLifetimeDays);
@@ -80,8 +82,10 @@ export class AppTokenService {
   /** GET /apptoken/grant[/id] and POST /apptoken/grant. */
   async grant(actor: Principal, request: GrantRequest, address: string): Promise<AppTokenDto> {
     const now = Date.now();
-    const expiresAt = this.lifetime(request, now);
+    const requested = this.lifetime(request, now);
     const { token, value } = await this.dataSource.transaction(async (manager) => {
+      const parentTokenId = actor.via === 'token' ? actor.tokenId! : null;
+      const expiresAt = parentTokenId === null ? requested : await this.childExpiresAt(manager, parentTokenId, requested, request, now);
       const identity = await this.grantee(actor, request.identity, manager);
       const roles = this.grantableRoles(actor, identity, request.roles);
       const created = await this.insertToken(manager, {
@@ -92,6 +96,7 @@ export class AppTokenService {
         description: request.description ?? '',
         origin: 'granted',
         actor,
+        parentTokenId,
       });
       await this.audit.record(
         {
@@ -100,7 +105,7 @@ export class AppTokenService {
           targetIdentity: identity,
           targetTokenId: created.token.id,
           address,
-          detail: { roles: roles.map((r) => r.name), expiration: expiresAt?.toISOString() ?? NEVER },
+          detail: { roles: roles.map((r) => r.name), expiration: expiresAt?.toISOString() ?? NEVER, ...(parentTokenId === null ? {} : { parentTokenId }) },
         },
         manager,
       );
@@ -219,7 +224,8 @@ export class AppTokenService {
       token.revokedAt = now;
       await manager.update(AppTokenEntity, { id: token.id }, { revokedAt: now });
       await this.audit.record({ action: AuditAction.TokenRevoked, actor, targetIdentity: token.identity, targetTokenId: token.id, address }, manager);
-      return [{ kind: 'token', hash: token.hash }];
+      const children = await this.revokeDescendants(manager, actor, [token.id], now, address);
+      return [{ kind: 'token', hash: token.hash }, ...children];
     });
     return toAppTokenDto(token, null);
   }
@@ -235,7 +241,9 @@ export class AppTokenService {
       const roles = old.roles.filter((role) => old.identity.roles.some((held) => held.id === role.id));
       if (roles.length === 0) throw new ConflictException(`identity "${old.identity.name}" no longer holds any of token ${old.id}'s roles`);
       this.assertCallerHolds(actor, roles);
-      const expiresAt = old.expiresAt === null ? null : new Date(now + (old.expiresAt.getTime() - old.createdAt.getTime()));
+      let expiresAt = old.expiresAt === null ? null : new Date(now + (old.expiresAt.getTime() - old.createdAt.getTime()));
+      // The replacement keeps the old token's parent, and so may not outlive it either.
+      if (old.parentTokenId !== null) expiresAt = await this.childExpiresAt(manager, old.parentTokenId, expiresAt, {}, now);
       const tooLong = this.lifetimeProblem(expiresAt, now);
       if (tooLong) throw new BadRequestException(tooLong);
       created = await this.insertToken(manager, {
@@ -247,6 +255,7 @@ export class AppTokenService {
         origin: 'rotated',
         actor,
         rotatedFromId: old.id,
+        parentTokenId: old.parentTokenId,
       });
       const revokeAt = new Date(now + graceSeconds * 1000);
       const revokedAt = old.revokedAt !== null && old.revokedAt < revokeAt ? old.revokedAt : revokeAt;
@@ -262,20 +271,20 @@ export class AppTokenService {
         },
         manager,
       );
-      return [
-        { kind: 'token', hash: old.hash },
-        { kind: 'token', hash: created.token.hash },
-      ];
+      // Tokens granted with the old one end with it.
+      const children = await this.revokeDescendants(manager, actor, [old.id], revokedAt, address);
+      return [{ kind: 'token', hash: old.hash }, { kind: 'token', hash: created.token.hash }, ...children];
     });
     return toAppTokenDto(created!.token, created!.value);
   }
 
   async delete(actor: Principal, id: number, address: string): Promise<void> {
     await this.changeToken(actor, id, async (manager, token) => {
+      const children = await this.revokeDescendants(manager, actor, [token.id], new Date(), address);
       // The table's trigger leaves the tombstone.
       await manager.delete(AppTokenEntity, { id: token.id });
       await this.audit.record({ action: AuditAction.TokenDeleted, actor, targetIdentity: token.identity, targetTokenId: token.id, address }, manager);
-      return [{ kind: 'token', hash: token.hash }];
+      return [{ kind: 'token', hash: token.hash }, ...children];
     });
   }
 
@@ -335,6 +344,38 @@ export class AppTokenService {
     return token;
   }
 
+  /**
+   * Revokes, with an audit record each, the tokens granted with `parentIds` (and theirs, down the line),
+   * returning what the caches must drop.
+   */
+  async revokeDescendants(
+    manager: EntityManager,
+    actor: Principal | undefined,
+    parents: readonly number[] | { identityId: number },
+    at: Date,
+    address: string,
+  ): Promise<Invalidation[]> {
+    const revoked: RevokedDescendant[] = await this.tokens.revokeDescendants(manager, Array.isArray(parents) ? { tokenIds: parents } : (parents as { identityId: number }), at);
+    for (const child of revoked) {
+      await this.audit.record(
+        { action: AuditAction.TokenRevoked, actor, targetIdentity: child.identity, targetTokenId: child.id, address, detail: { withParentTokenId: child.parentTokenId, at: at.toISOString() } },
+        manager,
+      );
+    }
+    return revoked.map((child) => ({ kind: 'token', hash: child.hash }));
+  }
+
+  /** The expiry of a token granted with (or rotated from a child of) token `parentId`, which it may not outlive. */
+  private async childExpiresAt(manager: EntityManager, parentId: number, requested: Date | null, request: Pick<GrantRequest, 'expiration' | 'lifespanDays'>, now: number): Promise<Date | null> {
+    const parent = await this.tokens.lockParent(manager, parentId);
+    const end = parent === null ? new Date(now) : tokenEnd(parent);
+    if (end !== null && end.getTime() <= now) throw new ConflictException('the app token this request was made with has been revoked or has expired meanwhile');
+    const explicit = request.expiration !== undefined || request.lifespanDays !== undefined;
+    const result = childExpiry(requested, explicit, end);
+    if ('problem' in result) throw new BadRequestException(result.problem);
+    return result.expiresAt;
+  }
+
   private async visibleToken(actor: Principal, id: number): Promise<AppTokenEntity> {
     const token = await this.dataSource.getRepository(AppTokenEntity).findOne({
       where: { id },
@@ -370,9 +411,12 @@ export class AppTokenService {
    */
   private grantableRoles(actor: Principal, identity: IdentityEntity, requested: string[] | undefined): RoleEntity[] {
     const self = identity.id === actor.identityId;
-    const held = self ? identity.roles.filter((role) => actor.roles.includes(role.name)) : identity.roles;
+    // A token grants none of the roles it lacks itself, whoever the grant is for.
+    const limited = self || actor.via === 'token';
+    const held = limited ? identity.roles.filter((role) => actor.roles.includes(role.name)) : identity.roles;
     if (requested === undefined) {
-      if (held.length === 0) throw new BadRequestException(`identity "${identity.name}" holds no role; assign one before granting a token`);
+      if (identity.roles.length === 0) throw new BadRequestException(`identity "${identity.name}" holds no role; assign one before granting a token`);
+      if (held.length === 0) throw new ForbiddenException(`You hold none of identity "${identity.name}"'s roles in this request`);
       return held;
     }
     if (requested.length === 0) throw new BadRequestException('a token needs at least one role');
@@ -382,7 +426,7 @@ export class AppTokenService {
       if (!role) {
         throw new ForbiddenException(self ? `You do not hold role "${name.slice(0, 64)}"` : `Identity "${identity.name}" does not hold role "${name.slice(0, 64)}"`);
       }
-      if (self && !actor.roles.includes(role.name)) throw new ForbiddenException(`You do not hold role "${role.name}" in this request`);
+      if (limited && !actor.roles.includes(role.name)) throw new ForbiddenException(`You do not hold role "${role.name}" in this request`);
       if (!roles.includes(role)) roles.push(role);
     }
     return roles;
@@ -457,6 +501,7 @@ export class AppTokenService {
       /** A migrated token's own `exp`, when its stored expiry was shortened. */
       jwtExpiresAt?: Date | null;
       rotatedFromId?: number;
+      parentTokenId?: number | null;
     },
   ): Promise<{ token: AppTokenEntity; value: string }> {
     const hash = spec.hash ?? randomUUID();
@@ -492,6 +537,7 @@ export class AppTokenService {
         createdByIdentityId: spec.actor.identityId,
         createdByName: spec.actor.name,
         rotatedFromId: spec.rotatedFromId ?? null,
+        parentTokenId: spec.parentTokenId ?? null,
       }),
     );
     token.identity = spec.identity;

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { AppTokenModule } from '../app-token/app-token.module.js';
 import { SessionModule } from '../auth/session.module.js';
 import { RoleModule } from '../role/role.module.js';
 import { AdminBootstrapService } from './admin-bootstrap.service.js';
@@ -9,7 +10,7 @@ import { IdentityRepository } from './identity.repository.js';
 import { IdentityService } from './identity.service.js';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([IdentityEntity]), RoleModule, SessionModule],
+  imports: [TypeOrmModule.forFeature([IdentityEntity]), RoleModule, SessionModule, AppTokenModule],
   controllers: [IdentityController],
   providers: [IdentityRepository, IdentityService, AdminBootstrapService],
   exports: [IdentityRepository, IdentityService, AdminBootstrapService],

@@ -1,13 +1,14 @@
 import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
+import { AppTokenService } from '../app-token/app-token.service.js';
 import { AuditAction, AuditService } from '../audit/audit.service.js';
 import { PasswordService } from '../auth/password.service.js';
 import type { Principal } from '../auth/principal.js';
 import { SessionService } from '../auth/session.service.js';
 import { isUniqueViolation } from '../common/database-errors.js';
 import { pageWindow } from '../common/pagination.js';
-import { InvalidationService } from '../database/invalidation.service.js';
+import { InvalidationService, type Invalidation } from '../database/invalidation.service.js';
 import { ADMIN_GUARD_LOCK } from '../database/locks.js';
 import { RoleService } from '../role/role.service.js';
 import type { CreateIdentityDto, IdentityDto, ListIdentitiesQueryDto, UpdateIdentityDto } from './dto/identity.dto.js';
@@ -38,6 +39,7 @@ export class IdentityService {
     private readonly sessions: SessionService,
     private readonly audit: AuditService,
     private readonly invalidation: InvalidationService,
+    private readonly appTokens: AppTokenService,
   ) {}
 
   async list(query: ListIdentitiesQueryDto): Promise<[IdentityDto[], number]> {
@@ -136,15 +138,19 @@ export class IdentityService {
   }
 
   async delete(actor: Principal, id: number, address: string): Promise<void> {
+    const events: Invalidation[] = [{ kind: 'identity', id }];
     await this.dataSource.transaction(async (manager) => {
       await manager.query('SELECT pg_advisory_xact_lock($1)', [ADMIN_GUARD_LOCK]);
       const identity = await this.getEntity(id, manager);
+      // Its tokens go with it (tombstoned by the table's trigger); tokens granted with them, perhaps to
+      // other identities, are revoked.
+      events.push(...(await this.appTokens.revokeDescendants(manager, actor, { identityId: id }, new Date(), address)));
       await manager.delete(IdentityEntity, { id });
       await this.assertAdministratorRemains(manager, 'it is the last enabled Administrator');
       await this.audit.record({ action: AuditAction.IdentityDeleted, actor, targetIdentity: identity, address }, manager);
-      await this.invalidation.notify(manager, [{ kind: 'identity', id }]);
+      await this.invalidation.notify(manager, events);
     });
-    this.invalidation.apply([{ kind: 'identity', id }]);
+    this.invalidation.apply(events);
   }
 
   private async assertAdministratorRemains(manager: EntityManager, reason: string): Promise<void> {
