@@ -20,7 +20,7 @@ import { joinRoles } from '../common/role-list.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { InvalidationService, type Invalidation } from '../database/invalidation.service.js';
-import { identityNameKey, nameKeyFits } from '../identity/identity-name.js';
+import { IDENTITY_NAME_MESSAGE, identityNameKey, isValidIdentityName, nameKeyFits } from '../identity/identity-name.js';
 import { IdentityEntity } from '../identity/identity.entity.js';
 import { sortRoleNames } from '../identity/identity.mapper.js';
 import { roleNameKey } from '../role/role-name.js';
@@ -34,6 +34,9 @@ import { SigningKeys } from './signing-keys.js';
 import { encodeToken, REFUSAL_MESSAGES, verifyToken } from './token-codec.js';
 
 const DAY_MS = 86_400_000;
+
+/** A role claim is compared with role names exactly, ignoring letter case only. */
+const roleClaimKey = (name: string): string => name.toLowerCase();
 
 export interface GrantRequest {
   /** Whom for; undefined: the caller. */
@@ -123,11 +126,13 @@ export class AppTokenService {
     const { claims } = verified;
     if (claims.exp !== undefined && claims.exp * 1000 <= now) throw new UnprocessableEntityException('cannot migrate: the token has expired');
     if (!nameKeyFits(claims.name)) throw new UnprocessableEntityException('cannot migrate: the name claim is longer than 256 characters once normalised');
+    // The claim may create an identity: it must be a name POST /api/v1/identity would accept.
+    if (!isValidIdentityName(claims.name)) throw new UnprocessableEntityException(`cannot migrate: the name claim is not a valid identity name (${IDENTITY_NAME_MESSAGE})`);
     if (identityNameKey(dto.identity.name) !== identityNameKey(claims.name)) {
       throw new UnprocessableEntityException(`cannot migrate: Identity.Name "${dto.identity.name}" is not the token's name claim "${claims.name}"`);
     }
-    const claimed = [...new Set(claims.roles.map(roleNameKey))].sort();
-    const given = [...new Set(dto.role.map(roleNameKey))].sort();
+    const claimed = [...new Set(claims.roles.map(roleClaimKey))].sort();
+    const given = [...new Set(dto.role.map(roleClaimKey))].sort();
     if (claimed.join() !== given.join()) {
       throw new UnprocessableEntityException(`cannot migrate: Role "${dto.role.join(', ')}" is not the token's role claim "${claims.roles.join(', ')}"`);
     }
@@ -144,9 +149,14 @@ export class AppTokenService {
         if (await manager.existsBy(AppTokenTombstoneEntity, { hash: claims.hash })) {
           throw new ConflictException('this token was deleted here and cannot be migrated again; grant a new one');
         }
-        const roles = await manager.find(RoleEntity, { where: { nameKey: In(claimed) } });
-        const missing = claims.roles.filter((role) => !roles.some((r) => r.nameKey === roleNameKey(role)));
-        if (missing.length > 0) throw new UnprocessableEntityException(`cannot migrate: role "${missing[0]}" does not exist here; create it first`);
+        // Only an exact name (or one differing in letter case) counts: a folded look-alike ("Administrat0r",
+        // a Cyrillic "А", "ADMIN ISTRATOR") must not become the real role it imitates.
+        const candidates = await manager.find(RoleEntity, { where: { nameKey: In([...new Set(claims.roles.map(roleNameKey))]) } });
+        const roles = candidates.filter((role) => claimed.includes(roleClaimKey(role.name)));
+        const missing = claims.roles.filter((role) => !roles.some((r) => roleClaimKey(r.name) === roleClaimKey(role)));
+        if (missing.length > 0) {
+          throw new UnprocessableEntityException(`cannot migrate: role "${missing[0].slice(0, 64)}" does not exist here (a role claim must name a role exactly, ignoring letter case only); create it first`);
+        }
         const identity = await this.migrationIdentity(manager, claims.name, roles);
         const lacking = roles.filter((role) => !identity.roles.some((r) => r.id === role.id));
         if (lacking.length > 0) {
