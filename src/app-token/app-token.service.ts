@@ -10,7 +10,7 @@ import {
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { Brackets, In, type DataSource, type EntityManager } from 'typeorm';
-import { AuditAction, AuditService } from '../audit/audit.service.js';
+import { AuditAction } from '../audit/audit.service.js';
 import { isAdministrator, type Principal } from '../auth/principal.js';
 import { sha256 } from '../common/crypto.js';
 import { isUniqueViolation } from '../common/database-errors.js';
@@ -19,7 +19,7 @@ import { pageWindow } from '../common/pagination.js';
 import { joinRoles } from '../common/role-list.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import { InvalidationService, type Invalidation } from '../database/invalidation.service.js';
+import { UnitOfWork, type Transaction } from '../database/unit-of-work.js';
 import { IDENTITY_NAME_MESSAGE, identityNameKey, isValidIdentityName, nameKeyFits } from '../identity/identity-name.js';
 import { IdentityEntity } from '../identity/identity.entity.js';
 import { sortRoleNames } from '../identity/identity.mapper.js';
@@ -28,7 +28,7 @@ import { RoleEntity } from '../role/role.entity.js';
 import { childExpiry, roleTheCallerLacks, tokenEnd } from './app-token-policy.js';
 import { AppTokenTombstoneEntity } from './app-token-tombstone.entity.js';
 import { AppTokenEntity, type AppTokenOrigin } from './app-token.entity.js';
-import { AppTokenRepository, type RevokedDescendant } from './app-token.repository.js';
+import { AppTokenRepository } from './app-token.repository.js';
 import type { AppTokenDto, ListTokensQueryDto, MigrateTokenDto } from './dto/app-token.dto.js';
 import { SigningKeys } from './signing-keys.js';
 import { encodeToken, REFUSAL_MESSAGES, verifyToken } from './token-codec.js';
@@ -74,8 +74,7 @@ export class AppTokenService {
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly keys: SigningKeys,
-    private readonly audit: AuditService,
-    private readonly invalidation: InvalidationService,
+    private readonly work: UnitOfWork,
     private readonly tokens: AppTokenRepository,
   ) {
     const max = config.appTokenMaxLifetimeDays;
@@ -86,12 +85,13 @@ export class AppTokenService {
   async grant(actor: Principal, request: GrantRequest, address: string): Promise<AppTokenDto> {
     const now = Date.now();
     const requested = this.lifetime(request, now);
-    const { token, value } = await this.dataSource.transaction(async (manager) => {
+    const { token, value } = await this.work.run(async (tx) => {
+      const { manager } = tx;
       const parentTokenId = actor.via === 'token' ? actor.tokenId! : null;
       const expiresAt = parentTokenId === null ? requested : await this.childExpiresAt(manager, parentTokenId, requested, request, now);
       const identity = await this.grantee(actor, request.identity, manager);
       const roles = this.grantableRoles(actor, identity, request.roles);
-      const created = await this.insertToken(manager, {
+      const created = await this.insertToken(tx, {
         identity,
         roles,
         createdAt: new Date(now),
@@ -101,20 +101,16 @@ export class AppTokenService {
         actor,
         parentTokenId,
       });
-      await this.audit.record(
-        {
-          action: AuditAction.TokenGranted,
-          actor,
-          targetIdentity: identity,
-          targetTokenId: created.token.id,
-          address,
-          detail: { roles: roles.map((r) => r.name), expiration: expiresAt?.toISOString() ?? NEVER, ...(parentTokenId === null ? {} : { parentTokenId }) },
-        },
-        manager,
-      );
+      await tx.audit({
+        action: AuditAction.TokenGranted,
+        actor,
+        targetIdentity: identity,
+        targetTokenId: created.token.id,
+        address,
+        detail: { roles: roles.map((r) => r.name), expiration: expiresAt?.toISOString() ?? NEVER, ...(parentTokenId === null ? {} : { parentTokenId }) },
+      });
       return created;
     });
-    this.invalidation.apply([{ kind: 'token', hash: token.hash }]);
     return toAppTokenDto(token, value);
   }
 
@@ -145,7 +141,8 @@ export class AppTokenService {
     if (tooLong) throw new UnprocessableEntityException(`cannot migrate: ${tooLong}`);
 
     try {
-      const token = await this.dataSource.transaction(async (manager) => {
+      const token = await this.work.run(async (tx) => {
+        const { manager } = tx;
         if (await manager.existsBy(AppTokenTombstoneEntity, { hash: claims.hash })) {
           throw new ConflictException('this token was deleted here and cannot be migrated again; grant a new one');
         }
@@ -162,7 +159,7 @@ export class AppTokenService {
         if (lacking.length > 0) {
           throw new UnprocessableEntityException(`cannot migrate: identity "${identity.name}" does not hold role ${lacking.map((r) => r.name).join(', ')} here`);
         }
-        const { token } = await this.insertToken(manager, {
+        const { token } = await this.insertToken(tx, {
           identity,
           roles,
           createdAt: new Date(claims.nbf > 0 ? claims.nbf * 1000 : now),
@@ -174,13 +171,9 @@ export class AppTokenService {
           value: dto.token,
           jwtExpiresAt: claims.exp === undefined ? null : new Date(claims.exp * 1000),
         });
-        await this.audit.record(
-          { action: AuditAction.TokenMigrated, actor, targetIdentity: identity, targetTokenId: token.id, address, detail: { roles: roles.map((r) => r.name) } },
-          manager,
-        );
+        await tx.audit({ action: AuditAction.TokenMigrated, actor, targetIdentity: identity, targetTokenId: token.id, address, detail: { roles: roles.map((r) => r.name) } });
         return token;
       });
-      this.invalidation.apply([{ kind: 'token', hash: token.hash }]);
       return toAppTokenDto(token, dto.token);
     } catch (error) {
       if (isUniqueViolation(error)) throw new ConflictException('this token is already stored here');
@@ -228,14 +221,14 @@ export class AppTokenService {
 
   /** Idempotent: a revoked token stays revoked with its first revocation date. */
   async revoke(actor: Principal, id: number, address: string): Promise<AppTokenDto> {
-    const token = await this.changeToken(actor, id, async (manager, token) => {
+    const token = await this.changeToken(actor, id, async (tx, token) => {
       const now = new Date();
-      if (token.revokedAt !== null && token.revokedAt <= now) return [];
+      if (token.revokedAt !== null && token.revokedAt <= now) return;
       token.revokedAt = now;
-      await manager.update(AppTokenEntity, { id: token.id }, { revokedAt: now });
-      await this.audit.record({ action: AuditAction.TokenRevoked, actor, targetIdentity: token.identity, targetTokenId: token.id, address }, manager);
-      const children = await this.revokeDescendants(manager, actor, [token.id], now, address);
-      return [{ kind: 'token', hash: token.hash }, ...children];
+      await tx.manager.update(AppTokenEntity, { id: token.id }, { revokedAt: now });
+      await tx.audit({ action: AuditAction.TokenRevoked, actor, targetIdentity: token.identity, targetTokenId: token.id, address });
+      tx.invalidate({ kind: 'token', hash: token.hash });
+      await this.revokeDescendants(tx, actor, [token.id], now, address);
     });
     return toAppTokenDto(token, null);
   }
@@ -243,7 +236,8 @@ export class AppTokenService {
   /** A new token with the same identity, roles and lifetime; the old one revoked now or after `graceSeconds`. */
   async rotate(actor: Principal, id: number, graceSeconds: number, address: string): Promise<AppTokenDto> {
     let created: { token: AppTokenEntity; value: string } | undefined;
-    await this.changeToken(actor, id, async (manager, old) => {
+    await this.changeToken(actor, id, async (tx, old) => {
+      const { manager } = tx;
       const now = Date.now();
       if (old.revokedAt !== null && old.revokedAt.getTime() <= now) throw new ConflictException(`token ${old.id} is revoked; grant a new one instead`);
       if (old.expiresAt !== null && old.expiresAt.getTime() <= now) throw new ConflictException(`token ${old.id} has expired; grant a new one instead`);
@@ -256,7 +250,7 @@ export class AppTokenService {
       if (old.parentTokenId !== null) expiresAt = await this.childExpiresAt(manager, old.parentTokenId, expiresAt, {}, now);
       const tooLong = this.lifetimeProblem(expiresAt, now);
       if (tooLong) throw new BadRequestException(tooLong);
-      created = await this.insertToken(manager, {
+      created = await this.insertToken(tx, {
         identity: old.identity,
         roles,
         createdAt: new Date(now),
@@ -270,31 +264,28 @@ export class AppTokenService {
       const revokeAt = new Date(now + graceSeconds * 1000);
       const revokedAt = old.revokedAt !== null && old.revokedAt < revokeAt ? old.revokedAt : revokeAt;
       await manager.update(AppTokenEntity, { id: old.id }, { revokedAt });
-      await this.audit.record(
-        {
-          action: AuditAction.TokenRotated,
-          actor,
-          targetIdentity: old.identity,
-          targetTokenId: old.id,
-          address,
-          detail: { newTokenId: created.token.id, graceSeconds, oldRevokedAt: revokedAt.toISOString() },
-        },
-        manager,
-      );
+      await tx.audit({
+        action: AuditAction.TokenRotated,
+        actor,
+        targetIdentity: old.identity,
+        targetTokenId: old.id,
+        address,
+        detail: { newTokenId: created.token.id, graceSeconds, oldRevokedAt: revokedAt.toISOString() },
+      });
+      tx.invalidate({ kind: 'token', hash: old.hash });
       // Tokens granted with the old one end with it.
-      const children = await this.revokeDescendants(manager, actor, [old.id], revokedAt, address);
-      return [{ kind: 'token', hash: old.hash }, { kind: 'token', hash: created.token.hash }, ...children];
+      await this.revokeDescendants(tx, actor, [old.id], revokedAt, address);
     });
     return toAppTokenDto(created!.token, created!.value);
   }
 
   async delete(actor: Principal, id: number, address: string): Promise<void> {
-    await this.changeToken(actor, id, async (manager, token) => {
-      const children = await this.revokeDescendants(manager, actor, [token.id], new Date(), address);
+    await this.changeToken(actor, id, async (tx, token) => {
+      await this.revokeDescendants(tx, actor, [token.id], new Date(), address);
       // The table's trigger leaves the tombstone.
-      await manager.delete(AppTokenEntity, { id: token.id });
-      await this.audit.record({ action: AuditAction.TokenDeleted, actor, targetIdentity: token.identity, targetTokenId: token.id, address }, manager);
-      return [{ kind: 'token', hash: token.hash }, ...children];
+      await tx.manager.delete(AppTokenEntity, { id: token.id });
+      await tx.audit({ action: AuditAction.TokenDeleted, actor, targetIdentity: token.identity, targetTokenId: token.id, address });
+      tx.invalidate({ kind: 'token', hash: token.hash });
     });
   }
 
@@ -324,16 +315,16 @@ export class AppTokenService {
 
   /**
    * Loads a token the caller may act on (404 otherwise: another identity's token is not acknowledged;
-   * 403 when a token caller lacks one of its roles, see {@link roleTheCallerLacks}), locks it, applies `change` in a transaction with its audit record and NOTIFY, then tells this
-   * instance's caches before returning.
+   * 403 when a token caller lacks one of its roles, see {@link roleTheCallerLacks}), locks it, and applies
+   * `change` to it in one unit of work.
    */
   private async changeToken(
     actor: Principal,
     id: number,
-    change: (manager: EntityManager, token: AppTokenEntity) => Promise<Invalidation[]>,
+    change: (tx: Transaction, token: AppTokenEntity) => Promise<void>,
   ): Promise<AppTokenEntity> {
-    let events: Invalidation[] = [];
-    const token = await this.dataSource.transaction(async (manager) => {
+    return this.work.run(async (tx) => {
+      const { manager } = tx;
       const locked = await manager
         .getRepository(AppTokenEntity)
         .createQueryBuilder('token')
@@ -346,33 +337,21 @@ export class AppTokenService {
       if (lacking !== undefined) {
         throw new ForbiddenException(`This app token does not hold role "${lacking}" of token ${id}; use one that does, or sign in`);
       }
-      events = await change(manager, token);
-      await this.invalidation.notify(manager, events);
+      await change(tx, token);
       return token;
     });
-    this.invalidation.apply(events);
-    return token;
   }
 
   /**
-   * Revokes, with an audit record each, the tokens granted with `parentIds` (and theirs, down the line),
-   * returning what the caches must drop.
+   * Revokes, with an audit record each, the tokens granted with `parents` (and theirs, down the line),
+   * and drops them from every instance's cache when the transaction commits.
    */
-  async revokeDescendants(
-    manager: EntityManager,
-    actor: Principal | undefined,
-    parents: readonly number[] | { identityId: number },
-    at: Date,
-    address: string,
-  ): Promise<Invalidation[]> {
-    const revoked: RevokedDescendant[] = await this.tokens.revokeDescendants(manager, Array.isArray(parents) ? { tokenIds: parents } : (parents as { identityId: number }), at);
+  async revokeDescendants(tx: Transaction, actor: Principal | undefined, parents: readonly number[] | { identityId: number }, at: Date, address: string): Promise<void> {
+    const revoked = await this.tokens.revokeDescendants(tx.manager, Array.isArray(parents) ? { tokenIds: parents } : (parents as { identityId: number }), at);
     for (const child of revoked) {
-      await this.audit.record(
-        { action: AuditAction.TokenRevoked, actor, targetIdentity: child.identity, targetTokenId: child.id, address, detail: { withParentTokenId: child.parentTokenId, at: at.toISOString() } },
-        manager,
-      );
+      await tx.audit({ action: AuditAction.TokenRevoked, actor, targetIdentity: child.identity, targetTokenId: child.id, address, detail: { withParentTokenId: child.parentTokenId, at: at.toISOString() } });
+      tx.invalidate({ kind: 'token', hash: child.hash });
     }
-    return revoked.map((child) => ({ kind: 'token', hash: child.hash }));
   }
 
   /** The expiry of a token granted with (or rotated from a child of) token `parentId`, which it may not outlive. */
@@ -497,7 +476,7 @@ export class AppTokenService {
   }
 
   private async insertToken(
-    manager: EntityManager,
+    tx: Transaction,
     spec: {
       identity: IdentityEntity;
       roles: RoleEntity[];
@@ -529,8 +508,8 @@ export class AppTokenService {
         },
         this.keys.current,
       );
-    const token = await manager.save(
-      manager.create(AppTokenEntity, {
+    const token = await tx.manager.save(
+      tx.manager.create(AppTokenEntity, {
         hash,
         tokenSha256: sha256(value),
         token: this.config.enhancedAppTokenSecurity ? null : value,
@@ -551,8 +530,8 @@ export class AppTokenService {
       }),
     );
     token.identity = spec.identity;
-    // A token presented before it was migrated may be remembered as unknown; callers apply this after commit.
-    await this.invalidation.notify(manager, [{ kind: 'token', hash }]);
+    // A token presented before it was migrated may be remembered as unknown.
+    tx.invalidate({ kind: 'token', hash });
     return { token, value };
   }
 }
