@@ -6,7 +6,7 @@ import type { Principal } from '../auth/principal.js';
 import { pageWindow, type PageQueryDto } from '../common/pagination.js';
 import { UnitOfWork, type Transaction } from '../database/unit-of-work.js';
 import { ENDPOINT_RULES_LOCK } from '../database/locks.js';
-import { sortRoleNames } from '../identity/identity.mapper.js';
+import { sortRoleNames } from '../role/sort-role-names.js';
 import { RoleService } from '../role/role.service.js';
 import type { CreateEndpointDto, EndpointDto, UpdateEndpointDto } from './dto/endpoint.dto.js';
 import { EndpointRuleEntity } from './endpoint-rule.entity.js';

@@ -6,9 +6,10 @@ import type { Principal } from '../auth/principal.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
 import { ENDPOINT_RULES_LOCK } from '../database/locks.js';
 import { isUniqueViolation } from '../common/database-errors.js';
-import { sortRoleNames } from '../identity/identity.mapper.js';
+
 import type { CreateRoleDto, RoleDto, UpdateRoleDto } from './dto/role.dto.js';
 import { roleNameKey } from './role-name.js';
+import { sortRoleNames } from './sort-role-names.js';
 import { RoleEntity } from './role.entity.js';
 
 export function toRoleDto(role: RoleEntity): RoleDto {
