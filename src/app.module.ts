@@ -1,4 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { AppTokenModule } from './app-token/app-token.module.js';
 import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import type { AppConfig } from './config/app-config.js';
@@ -30,7 +31,7 @@ export class AppModule {
         AuditModule,
         RoleModule,
         IdentityModule,
-        AuthModule,
+        AuthModule.forRoot(AppTokenModule),
         EndpointModule,
         GatewayModule,
         HealthModule,

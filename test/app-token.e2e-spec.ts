@@ -432,7 +432,7 @@ describe('app tokens', () => {
       const expiredLongAgo = (await t.http.get('/api/v1/apptoken/grant', { session: reader })).body;
       await t.http.post(`/api/v1/apptoken/${recent.id}/revoke`, undefined, { session: reader });
       await sql.query(`UPDATE app_token SET revoked_at = now() - interval '31 days' WHERE id = $1`, [old.id]);
-      await sql.query(`UPDATE app_token SET expires_at = now() - interval '31 days', created_at = now() - interval '60 days' WHERE id = $1`, [expiredLongAgo.id]);
+      await sql.query(`UPDATE app_token SET expires_at = now() - interval '31 days', jwt_expires_at = now() - interval '31 days', created_at = now() - interval '60 days' WHERE id = $1`, [expiredLongAgo.id]);
       expect(await t.app.get(AppTokenHousekeepingService).run()).toBe(2);
       const ids = (await t.http.get('/api/v1/apptoken?pageSize=500', { session: reader })).body.map((token: any) => token.id);
       expect(ids).toContain(recent.id);
@@ -442,7 +442,7 @@ describe('app tokens', () => {
       const { rows } = await sql.query('SELECT count(*)::int AS n FROM app_token_tombstone WHERE hash IN (SELECT ($1::jsonb->>0)::uuid UNION SELECT ($1::jsonb->>1)::uuid)', [
         JSON.stringify([old.token, expiredLongAgo.token].map((token: string) => decodePayload(token)[CLAIM.hash])),
       ]);
-      // The revoked one is tombstoned; the long-expired one's tombstone is dropped at once (it can never migrate back).
+      // The revoked one is tombstoned; the long-expired one's tombstone is dropped at once (its JWT can never migrate back).
       expect(rows[0].n).toBe(1);
     });
   });

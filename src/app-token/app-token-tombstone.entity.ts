@@ -1,9 +1,11 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
 
 /**
- * The hash of a token deleted or purged here. Migration refuses these, so re-running a bulk migration
- * cannot bring back a token that was deleted (say, after it leaked). Kept until the token would have
- * expired anyway (migration refuses expired tokens); forever for tokens that never expire.
+ * The hash of a token whose record was removed here, by whatever path (DELETE, purge, an identity's
+ * delete cascading): a trigger on app_token writes it. Migration refuses these, so re-running a bulk
+ * migration cannot bring back a token that was deleted (say, after it leaked). Kept until the JWT's own
+ * `exp` has passed (migration refuses expired tokens), whatever shorter expiry its record had; forever
+ * for tokens that never expire.
  */
 @Entity('app_token_tombstone')
 export class AppTokenTombstoneEntity {

@@ -8,13 +8,17 @@ import { ErrorResponseDto } from '../common/error-response.dto.js';
 import { IdParam } from '../common/id.pipe.js';
 import { setTotalCount } from '../common/pagination.js';
 import { BuiltinRole } from '../role/builtin-roles.js';
+import { AppTokenMigrationService } from './app-token-migration.service.js';
 import { AppTokenService } from './app-token.service.js';
 import { AppTokenDto, GrantBodyDto, GrantQueryDto, ListTokensQueryDto, MigrateTokenDto, RotateTokenDto } from './dto/app-token.dto.js';
 
 @ApiTags('apptoken')
 @Controller('api/v1/apptoken')
 export class AppTokenController {
-  constructor(private readonly tokens: AppTokenService) {}
+  constructor(
+    private readonly tokens: AppTokenService,
+    private readonly migration: AppTokenMigrationService,
+  ) {}
 
   @Get('grant')
   @ApiOkResponse({ type: AppTokenDto, description: 'The new token; `token` holds its value, shown only now' })
@@ -69,7 +73,7 @@ export class AppTokenController {
   @ApiUnprocessableEntityResponse({ type: ErrorResponseDto, description: 'The token does not verify here, or the body disagrees with its claims; nothing was written' })
   @Authenticated({ roles: [BuiltinRole.Administrator], summary: 'Migrate a token minted by PSU or another instance with the same signing key' })
   migrate(@Auth() actor: Principal, @Body() dto: MigrateTokenDto, @ClientAddress() address: string): Promise<AppTokenDto> {
-    return this.tokens.migrate(actor, dto, address);
+    return this.migration.migrate(actor, dto, address);
   }
 
   @Get()

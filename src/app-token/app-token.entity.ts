@@ -10,6 +10,7 @@ export type AppTokenOrigin = 'granted' | 'migrated' | 'rotated';
  */
 @Entity('app_token')
 @Index('IDX_app_token_identity', ['identityId', 'id'])
+@Index('IDX_app_token_parent', ['parentTokenId'])
 export class AppTokenEntity {
   @PrimaryGeneratedColumn()
   id: number;
@@ -48,6 +49,13 @@ export class AppTokenEntity {
   @Column({ name: 'expires_at', type: 'timestamptz', nullable: true })
   expiresAt: Date | null;
 
+  /**
+   * The JWT's own `exp` (null: it has none). A migration may store an earlier `expiresAt`; the token's
+   * tombstone must outlive this, or the JWT could be migrated back while it is still valid.
+   */
+  @Column({ name: 'jwt_expires_at', type: 'timestamptz', nullable: true })
+  jwtExpiresAt: Date | null;
+
   /** When it is (or, after a rotation's grace period, will be) revoked. */
   @Column({ name: 'revoked_at', type: 'timestamptz', nullable: true })
   revokedAt: Date | null;
@@ -73,4 +81,16 @@ export class AppTokenEntity {
   /** For a rotated token, the token it replaced. */
   @Column({ name: 'rotated_from_id', type: 'int', nullable: true })
   rotatedFromId: number | null;
+
+  /**
+   * For a token granted by a caller authenticated with an app token, that token (rotation keeps it): the
+   * child never outlives it, holds none of the roles it lacks, and is revoked with it.
+   */
+  @Column({ name: 'parent_token_id', type: 'int', nullable: true })
+  parentTokenId: number | null;
+
+  // Deleting a parent revokes its children first (in the service); the link then just goes.
+  @ManyToOne(() => AppTokenEntity, { onDelete: 'SET NULL' })
+  @JoinColumn({ name: 'parent_token_id' })
+  parent?: Relation<AppTokenEntity>;
 }

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { BEARER_AUTHENTICATOR } from '../auth/bearer-authenticator.js';
@@ -9,14 +10,18 @@ import { AppTokenVerifier } from './app-token-verifier.js';
 import { AppTokenHousekeepingService } from './app-token-housekeeping.service.js';
 import { AppTokenController } from './app-token.controller.js';
 import { AppTokenEntity } from './app-token.entity.js';
+import { AppTokenMigrationService } from './app-token-migration.service.js';
+import { AppTokenRepository } from './app-token.repository.js';
 import { AppTokenService } from './app-token.service.js';
 import { AppTokenStrategy } from './app-token.strategy.js';
 import { LastUsedTracker } from './last-used.tracker.js';
 import { SigningKeys } from './signing-keys.js';
+import { TokenIssuer } from './token-issuer.js';
+import { TokenMinter } from './token-minter.js';
 import { TokenRecords } from './token-records.js';
 
 @Module({
-  imports: [PassportModule, TypeOrmModule.forFeature([AppTokenEntity])],
+  imports: [PassportModule, JwtModule.register({}), TypeOrmModule.forFeature([AppTokenEntity])],
   controllers: [AppTokenController],
   providers: [
     {
@@ -26,6 +31,10 @@ import { TokenRecords } from './token-records.js';
       useFactory: (config: AppConfig) => new SigningKeys(config.jwt.signingKey!, config.jwt.previousSigningKeys),
     },
     AppTokenService,
+    AppTokenMigrationService,
+    AppTokenRepository,
+    TokenIssuer,
+    TokenMinter,
     AppTokenVerifier,
     AppTokenStrategy,
     AppTokenPassportGuard,

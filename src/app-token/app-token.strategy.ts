@@ -1,7 +1,8 @@
 import { HttpException, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
-import { ExtractJwt, Strategy } from 'passport-jwt';
+import { Strategy } from 'passport-jwt';
+import { bearerToken } from '../auth/bearer-token.js';
 import type { Principal } from '../auth/principal.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -30,7 +31,7 @@ export class AppTokenStrategy extends PassportStrategy(Strategy, APP_TOKEN_STRAT
     private readonly lastUsed: LastUsedTracker,
   ) {
     super({
-      jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+      jwtFromRequest: (request: FastifyRequest) => bearerToken(request.headers.authorization) ?? null,
       passReqToCallback: true,
       algorithms: ['HS256'],
       issuer: config.jwt.issuer,

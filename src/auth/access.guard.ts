@@ -8,6 +8,7 @@ import { sessionCookie } from './session-cookie.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { BEARER_AUTHENTICATOR, type BearerAuthenticator } from './bearer-authenticator.js';
+import { bearerToken } from './bearer-token.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -52,7 +53,7 @@ export class AccessGuard implements CanActivate {
   private async authenticate(context: ExecutionContext, request: FastifyRequest, bearerOnly: boolean, changesState: boolean): Promise<Principal> {
     const authorization = request.headers.authorization;
     if (authorization !== undefined) {
-      if (!/^Bearer +\S+ *$/i.test(authorization)) {
+      if (bearerToken(authorization) === undefined) {
         throw new UnauthorizedException('Unsupported Authorization header; send "Authorization: Bearer <app token>"');
       }
       return this.bearer.authenticate(context);

@@ -1,6 +1,5 @@
-import { Module } from '@nestjs/common';
+import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { AppTokenModule } from '../app-token/app-token.module.js';
 import { IdentityModule } from '../identity/identity.module.js';
 import { AccessGuard } from './access.guard.js';
 import { AuthController } from './auth.controller.js';
@@ -8,13 +7,18 @@ import { AuthService } from './auth.service.js';
 import { PrincipalService } from './principal.service.js';
 import { SessionModule } from './session.module.js';
 
-@Module({
-  imports: [IdentityModule, SessionModule, AppTokenModule],
-  controllers: [AuthController],
-  providers: [
-    AuthService,
-    PrincipalService,
-    { provide: APP_GUARD, useClass: AccessGuard },
-  ],
-})
-export class AuthModule {}
+@Module({})
+export class AuthModule {
+  /**
+   * `bearer` is the module that exports BEARER_AUTHENTICATOR (the app tokens'): the application chooses
+   * it, so sign-in and the global guard do not depend on the app-token feature.
+   */
+  static forRoot(bearer: Type | DynamicModule): DynamicModule {
+    return {
+      module: AuthModule,
+      imports: [IdentityModule, SessionModule, bearer],
+      controllers: [AuthController],
+      providers: [AuthService, PrincipalService, { provide: APP_GUARD, useClass: AccessGuard }],
+    };
+  }
+}

@@ -5,6 +5,7 @@ import { dataSourceOptions } from './data-source-options.js';
 import { DATABASE_RUNTIME, type DatabaseRuntime } from './database-runtime.js';
 import { InvalidationService } from './invalidation.service.js';
 import { runMigrations } from './migrate.js';
+import { UnitOfWork } from './unit-of-work.js';
 
 /** Connection errors no retry can fix: no such database, bad credentials, no permission. */
 const PERMANENT_CONNECT_ERRORS = new Set(['3D000', '28P01', '28000', '42501']);
@@ -39,8 +40,8 @@ export class DatabaseModule {
           },
         }),
       ],
-      providers: [{ provide: DATABASE_RUNTIME, useValue: { url: options.url, embedded: options.embedded } satisfies DatabaseRuntime }, InvalidationService],
-      exports: [DATABASE_RUNTIME, InvalidationService],
+      providers: [{ provide: DATABASE_RUNTIME, useValue: { url: options.url, embedded: options.embedded } satisfies DatabaseRuntime }, InvalidationService, UnitOfWork],
+      exports: [DATABASE_RUNTIME, InvalidationService, UnitOfWork],
     };
   }
 }

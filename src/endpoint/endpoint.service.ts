@@ -1,12 +1,12 @@
 import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import { AuditAction, AuditService } from '../audit/audit.service.js';
+import { AuditAction } from '../audit/audit.service.js';
 import type { Principal } from '../auth/principal.js';
 import { pageWindow, type PageQueryDto } from '../common/pagination.js';
-import { InvalidationService } from '../database/invalidation.service.js';
+import { UnitOfWork, type Transaction } from '../database/unit-of-work.js';
 import { ENDPOINT_RULES_LOCK } from '../database/locks.js';
-import { sortRoleNames } from '../identity/identity.mapper.js';
+import { sortRoleNames } from '../role/sort-role-names.js';
 import { RoleService } from '../role/role.service.js';
 import type { CreateEndpointDto, EndpointDto, UpdateEndpointDto } from './dto/endpoint.dto.js';
 import { EndpointRuleEntity } from './endpoint-rule.entity.js';
@@ -35,8 +35,7 @@ export class EndpointService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly roles: RoleService,
-    private readonly audit: AuditService,
-    private readonly invalidation: InvalidationService,
+    private readonly work: UnitOfWork,
   ) {}
 
   async list(query: PageQueryDto): Promise<[EndpointDto[], number]> {
@@ -50,7 +49,7 @@ export class EndpointService {
   }
 
   async create(actor: Principal, dto: CreateEndpointDto, address: string): Promise<EndpointDto> {
-    const rule = await this.change(async (manager) => {
+    const rule = await this.change(async ({ manager, audit }) => {
       const created = manager.create(EndpointRuleEntity, {
         url: this.validUrl(dto.url),
         methods: normalizeMethods(dto.method),
@@ -60,14 +59,14 @@ export class EndpointService {
       this.assertConsistent(created);
       await this.assertNoOverlap(manager, created);
       const saved = await manager.save(created);
-      await this.audit.record({ action: AuditAction.EndpointCreated, actor, address, detail: { endpoint: toEndpointDto(saved) } }, manager);
+      await audit({ action: AuditAction.EndpointCreated, actor, address, detail: { endpoint: toEndpointDto(saved) } });
       return saved;
     });
     return toEndpointDto(rule);
   }
 
   async update(actor: Principal, id: number, dto: UpdateEndpointDto, address: string): Promise<EndpointDto> {
-    const rule = await this.change(async (manager) => {
+    const rule = await this.change(async ({ manager, audit }) => {
       const rule = await this.getEntity(id, manager);
       const before = toEndpointDto(rule);
       if (dto.url !== undefined) rule.url = this.validUrl(dto.url);
@@ -77,31 +76,30 @@ export class EndpointService {
       this.assertConsistent(rule);
       await this.assertNoOverlap(manager, rule);
       const saved = await manager.save(rule);
-      await this.audit.record({ action: AuditAction.EndpointUpdated, actor, address, detail: { before, after: toEndpointDto(saved) } }, manager);
+      await audit({ action: AuditAction.EndpointUpdated, actor, address, detail: { before, after: toEndpointDto(saved) } });
       return saved;
     });
     return toEndpointDto(rule);
   }
 
   async delete(actor: Principal, id: number, address: string): Promise<void> {
-    await this.change(async (manager) => {
+    await this.change(async ({ manager, audit }) => {
       const rule = await this.getEntity(id, manager);
       await manager.delete(EndpointRuleEntity, { id });
-      await this.audit.record({ action: AuditAction.EndpointDeleted, actor, address, detail: { endpoint: toEndpointDto(rule) } }, manager);
+      await audit({ action: AuditAction.EndpointDeleted, actor, address, detail: { endpoint: toEndpointDto(rule) } });
       return rule;
     });
   }
 
-  /** Runs a change under the rules lock, announces it to every instance, and applies it here on commit. */
-  private async change<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    const result = await this.dataSource.transaction(async (manager) => {
-      await manager.query('SELECT pg_advisory_xact_lock($1)', [ENDPOINT_RULES_LOCK]);
-      const value = await work(manager);
-      await this.invalidation.notify(manager, [{ kind: 'endpoints' }]);
-      return value;
-    });
-    this.invalidation.apply([{ kind: 'endpoints' }]);
-    return result;
+  /** Runs a change under the rules lock; every instance's copy of the rules is dropped when it commits. */
+  private change<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
+    return this.work.run(
+      (tx) => {
+        tx.invalidate({ kind: 'endpoints' });
+        return work(tx);
+      },
+      { lock: ENDPOINT_RULES_LOCK },
+    );
   }
 
   private validUrl(url: string): string {

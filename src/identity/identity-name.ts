@@ -9,3 +9,12 @@ export const NAME_KEY_MAX_LENGTH = 256;
 export function nameKeyFits(name: string): boolean {
   return identityNameKey(name).length <= NAME_KEY_MAX_LENGTH;
 }
+
+/** Printable, no leading/trailing space, no control or format characters; e-mail addresses and DOMAIN\user fit. */
+export const IDENTITY_NAME_PATTERN = /^(?!\s)[^\p{Cc}\p{Cf}]{1,256}(?<!\s)$/u;
+export const IDENTITY_NAME_MESSAGE = 'name must be 1 to 256 printable characters without leading or trailing spaces';
+
+/** What POST /api/v1/identity accepts as a name (after trimming), for names that arrive any other way. */
+export function isValidIdentityName(name: string): boolean {
+  return IDENTITY_NAME_PATTERN.test(name) && nameKeyFits(name);
+}

@@ -1,17 +1,7 @@
 import { joinRoles } from '../common/role-list.js';
+import { sortRoleNames } from '../role/sort-role-names.js';
 import type { IdentityDto } from './dto/identity.dto.js';
 import type { IdentityEntity } from './identity.entity.js';
-
-/** Built-ins first in their fixed order, then custom roles by name. */
-export function sortRoleNames(names: readonly string[]): string[] {
-  const order = ['Administrator', 'Operator', 'Reader'];
-  return [...names].sort((a, b) => {
-    const ia = order.indexOf(a);
-    const ib = order.indexOf(b);
-    if (ia !== -1 || ib !== -1) return (ia === -1 ? 99 : ia) - (ib === -1 ? 99 : ib);
-    return a.localeCompare(b);
-  });
-}
 
 /** The public view of an identity: never the password hash. */
 export function toIdentityDto(identity: IdentityEntity): IdentityDto {

@@ -1,13 +1,13 @@
 import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource, EntityManager } from 'typeorm';
-import { AuditAction, AuditService } from '../audit/audit.service.js';
+import type { EntityManager } from 'typeorm';
+import { AppTokenService } from '../app-token/app-token.service.js';
+import { AuditAction } from '../audit/audit.service.js';
 import { PasswordService } from '../auth/password.service.js';
 import type { Principal } from '../auth/principal.js';
 import { SessionService } from '../auth/session.service.js';
 import { isUniqueViolation } from '../common/database-errors.js';
 import { pageWindow } from '../common/pagination.js';
-import { InvalidationService } from '../database/invalidation.service.js';
+import { UnitOfWork } from '../database/unit-of-work.js';
 import { ADMIN_GUARD_LOCK } from '../database/locks.js';
 import { RoleService } from '../role/role.service.js';
 import type { CreateIdentityDto, IdentityDto, ListIdentitiesQueryDto, UpdateIdentityDto } from './dto/identity.dto.js';
@@ -31,13 +31,12 @@ function requestedRoles(dto: { roles?: string[]; role?: string[] }): string[] | 
 @Injectable()
 export class IdentityService {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
     private readonly identities: IdentityRepository,
     private readonly roles: RoleService,
     private readonly passwords: PasswordService,
     private readonly sessions: SessionService,
-    private readonly audit: AuditService,
-    private readonly invalidation: InvalidationService,
+    private readonly work: UnitOfWork,
+    private readonly appTokens: AppTokenService,
   ) {}
 
   async list(query: ListIdentitiesQueryDto): Promise<[IdentityDto[], number]> {
@@ -61,8 +60,8 @@ export class IdentityService {
     }
     const roleNames = requestedRoles(dto) ?? [];
     const passwordHash = dto.password === undefined ? null : await this.passwords.hash(dto.password);
-    const identity = await this.dataSource
-      .transaction(async (manager) => {
+    const identity = await this.work
+      .run(async ({ manager, audit }) => {
         const created = await manager.save(
           manager.create(IdentityEntity, {
             name: dto.name,
@@ -73,10 +72,7 @@ export class IdentityService {
             roles: await this.roles.resolve(roleNames, manager),
           }),
         );
-        await this.audit.record(
-          { action: AuditAction.IdentityCreated, actor, targetIdentity: created, address, detail: { roles: created.roles.map((r) => r.name), source } },
-          manager,
-        );
+        await audit({ action: AuditAction.IdentityCreated, actor, targetIdentity: created, address, detail: { roles: created.roles.map((r) => r.name), source } });
         return created;
       })
       .catch((error: unknown) => {
@@ -90,9 +86,8 @@ export class IdentityService {
     if (dto.name !== undefined) assertNameFits(dto.name);
     const roleNames = requestedRoles(dto);
     const passwordHash = dto.password === undefined ? undefined : await this.passwords.hash(dto.password);
-    const identity = await this.dataSource
-      .transaction(async (manager) => {
-        await manager.query('SELECT pg_advisory_xact_lock($1)', [ADMIN_GUARD_LOCK]);
+    const identity = await this.work
+      .run(async ({ manager, audit, invalidate }) => {
         const identity = await this.getEntity(id, manager);
         const changed: string[] = [];
         if (dto.name !== undefined && dto.name !== identity.name) {
@@ -119,32 +114,32 @@ export class IdentityService {
           // A disabled identity, or one whose password changed, keeps no session (but the admin's own current one).
           await this.sessions.deleteForIdentity(identity.id, manager, actor.identityId === identity.id ? actor.sessionId : undefined);
         }
-        await this.audit.record(
-          { action: AuditAction.IdentityUpdated, actor, targetIdentity: identity, address, detail: { changed, roles: identity.roles.map((r) => r.name) } },
-          manager,
-        );
+        await audit({ action: AuditAction.IdentityUpdated, actor, targetIdentity: identity, address, detail: { changed, roles: identity.roles.map((r) => r.name) } });
         // Its tokens must see the new roles, name or disabled flag at once, on every instance.
-        await this.invalidation.notify(manager, [{ kind: 'identity', id: identity.id }]);
+        invalidate({ kind: 'identity', id: identity.id });
         return identity;
-      })
+      }, { lock: ADMIN_GUARD_LOCK })
       .catch((error: unknown) => {
         if (isUniqueViolation(error)) throw new ConflictException(`an identity named "${dto.name}" already exists (names are case-insensitive)`);
         throw error;
       });
-    this.invalidation.apply([{ kind: 'identity', id }]);
     return toIdentityDto(identity);
   }
 
   async delete(actor: Principal, id: number, address: string): Promise<void> {
-    await this.dataSource.transaction(async (manager) => {
-      await manager.query('SELECT pg_advisory_xact_lock($1)', [ADMIN_GUARD_LOCK]);
-      const identity = await this.getEntity(id, manager);
-      await manager.delete(IdentityEntity, { id });
-      await this.assertAdministratorRemains(manager, 'it is the last enabled Administrator');
-      await this.audit.record({ action: AuditAction.IdentityDeleted, actor, targetIdentity: identity, address }, manager);
-      await this.invalidation.notify(manager, [{ kind: 'identity', id }]);
-    });
-    this.invalidation.apply([{ kind: 'identity', id }]);
+    await this.work.run(
+      async (tx) => {
+        const identity = await this.getEntity(id, tx.manager);
+        // Its tokens go with it (tombstoned by the table's trigger); tokens granted with them, perhaps to
+        // other identities, are revoked.
+        await this.appTokens.revokeDescendants(tx, actor, { identityId: id }, new Date(), address);
+        await tx.manager.delete(IdentityEntity, { id });
+        await this.assertAdministratorRemains(tx.manager, 'it is the last enabled Administrator');
+        await tx.audit({ action: AuditAction.IdentityDeleted, actor, targetIdentity: identity, address });
+        tx.invalidate({ kind: 'identity', id });
+      },
+      { lock: ADMIN_GUARD_LOCK },
+    );
   }
 
   private async assertAdministratorRemains(manager: EntityManager, reason: string): Promise<void> {

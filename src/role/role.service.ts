@@ -1,14 +1,15 @@
 import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
-import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { In, type DataSource, type EntityManager, type Repository } from 'typeorm';
-import { AuditAction, AuditService } from '../audit/audit.service.js';
+import { InjectRepository } from '@nestjs/typeorm';
+import { In, type EntityManager, type Repository } from 'typeorm';
+import { AuditAction } from '../audit/audit.service.js';
 import type { Principal } from '../auth/principal.js';
-import { InvalidationService } from '../database/invalidation.service.js';
+import { UnitOfWork } from '../database/unit-of-work.js';
 import { ENDPOINT_RULES_LOCK } from '../database/locks.js';
 import { isUniqueViolation } from '../common/database-errors.js';
-import { sortRoleNames } from '../identity/identity.mapper.js';
+
 import type { CreateRoleDto, RoleDto, UpdateRoleDto } from './dto/role.dto.js';
 import { roleNameKey } from './role-name.js';
+import { sortRoleNames } from './sort-role-names.js';
 import { RoleEntity } from './role.entity.js';
 
 export function toRoleDto(role: RoleEntity): RoleDto {
@@ -18,10 +19,8 @@ export function toRoleDto(role: RoleEntity): RoleDto {
 @Injectable()
 export class RoleService {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
     @InjectRepository(RoleEntity) private readonly roles: Repository<RoleEntity>,
-    private readonly audit: AuditService,
-    private readonly invalidation: InvalidationService,
+    private readonly work: UnitOfWork,
   ) {}
 
   async list(): Promise<RoleDto[]> {
@@ -51,8 +50,11 @@ export class RoleService {
     const nameKey = roleNameKey(dto.name);
     await this.assertNameFree(dto.name, nameKey);
     try {
-      const role = await this.roles.save(this.roles.create({ name: dto.name, nameKey, description: dto.description ?? '', builtin: false }));
-      await this.audit.record({ action: AuditAction.RoleCreated, actor, address, detail: { role: role.name } });
+      const role = await this.work.run(async ({ manager, audit }) => {
+        const role = await manager.save(manager.create(RoleEntity, { name: dto.name, nameKey, description: dto.description ?? '', builtin: false }));
+        await audit({ action: AuditAction.RoleCreated, actor, address, detail: { role: role.name } });
+        return role;
+      });
       return toRoleDto(role);
     } catch (error) {
       if (isUniqueViolation(error)) throw new ConflictException(`a role named like "${dto.name}" already exists`);
@@ -72,35 +74,32 @@ export class RoleService {
     }
     if (dto.description !== undefined) role.description = dto.description;
     try {
-      await this.dataSource.transaction(async (manager) => {
+      await this.work.run(async ({ manager, audit, invalidate }) => {
         await manager.save(role);
-        await this.audit.record({ action: AuditAction.RoleUpdated, actor, address, detail: { role: role.name, previousName } }, manager);
+        await audit({ action: AuditAction.RoleUpdated, actor, address, detail: { role: role.name, previousName } });
         // Cached identities carry role names.
-        await this.invalidation.notify(manager, [{ kind: 'all' }]);
+        invalidate({ kind: 'all' });
       });
     } catch (error) {
       if (isUniqueViolation(error)) throw new ConflictException(`a role named like "${dto.name}" already exists`);
       throw error;
     }
-    this.invalidation.apply([{ kind: 'all' }]);
     return toRoleDto(role);
   }
 
   async delete(actor: Principal, name: string, address: string): Promise<void> {
     const role = await this.getEntity(name);
     if (role.builtin) throw new ConflictException(`${role.name} is a built-in role and cannot be deleted`);
-    await this.dataSource.transaction(async (manager) => {
-      // Under the rules' lock, so no rule can take up this role between the check and the delete.
-      await manager.query('SELECT pg_advisory_xact_lock($1)', [ENDPOINT_RULES_LOCK]);
+    // Under the rules' lock, so no rule can take up this role between the check and the delete.
+    await this.work.run(async ({ manager, audit, invalidate }) => {
       // Dropping it from an endpoint rule's list would quietly open that rule to every token.
       const [{ rules }] = (await manager.query('SELECT array_agg(endpoint_rule_id ORDER BY endpoint_rule_id) AS rules FROM endpoint_rule_role WHERE role_id = $1', [role.id])) as Array<{ rules: number[] | null }>;
       if (rules) throw new ConflictException(`role ${role.name} is required by endpoint rule ${rules.join(', ')}; change those rules first`);
       await manager.delete(RoleEntity, { id: role.id });
-      await this.audit.record({ action: AuditAction.RoleDeleted, actor, address, detail: { role: role.name } }, manager);
+      await audit({ action: AuditAction.RoleDeleted, actor, address, detail: { role: role.name } });
       // Every identity and token holding it loses it at once.
-      await this.invalidation.notify(manager, [{ kind: 'all' }]);
-    });
-    this.invalidation.apply([{ kind: 'all' }]);
+      invalidate({ kind: 'all' });
+    }, { lock: ENDPOINT_RULES_LOCK });
   }
 
   private async getEntity(name: string): Promise<RoleEntity> {

@@ -13,10 +13,8 @@ import { PageQueryDto } from '../../common/pagination.js';
 import { RoleNames } from '../../common/role-list.js';
 import type { IdentitySource } from '../../auth/principal.js';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../auth/password.service.js';
+import { IDENTITY_NAME_MESSAGE, IDENTITY_NAME_PATTERN } from '../identity-name.js';
 
-/** Printable, no leading/trailing space, no control characters; e-mail addresses and DOMAIN\user fit. */
-const IDENTITY_NAME = /^(?!\s)[^\p{Cc}\p{Cf}]{1,256}(?<!\s)$/u;
-const IDENTITY_NAME_MESSAGE = 'name must be 1 to 256 printable characters without leading or trailing spaces';
 
 const trim = () => Transform(({ value }) => (typeof value === 'string' ? value.trim() : value));
 
@@ -62,7 +60,7 @@ export class CreateIdentityDto {
   @ApiProperty({ example: 'payroll-bot', maxLength: 256 })
   @trim()
   @IsString()
-  @Matches(IDENTITY_NAME, { message: IDENTITY_NAME_MESSAGE })
+  @Matches(IDENTITY_NAME_PATTERN, { message: IDENTITY_NAME_MESSAGE })
   name: string;
 
   @ApiPropertyOptional({
@@ -100,7 +98,7 @@ export class UpdateIdentityDto {
   @IsOptional()
   @trim()
   @IsString()
-  @Matches(IDENTITY_NAME, { message: IDENTITY_NAME_MESSAGE })
+  @Matches(IDENTITY_NAME_PATTERN, { message: IDENTITY_NAME_MESSAGE })
   name?: string;
 
   @ApiPropertyOptional({ description: 'New password (local identities); ends the identity\'s sessions', example: 'another long passphrase' })

@@ -1,0 +1,194 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { Brackets, In, type DataSource, type EntityManager } from 'typeorm';
+import { IdentityEntity } from '../identity/identity.entity.js';
+import { RoleEntity } from '../role/role.entity.js';
+import { AppTokenTombstoneEntity } from './app-token-tombstone.entity.js';
+import { AppTokenEntity } from './app-token.entity.js';
+
+/** A token revoked because its parent (or an ancestor) was. */
+export interface RevokedDescendant {
+  id: number;
+  hash: string;
+  parentTokenId: number;
+  identity: { id: number; name: string };
+}
+
+export interface TokenPageFilter {
+  skip: number;
+  take: number;
+  /** Only this identity's tokens (a caller who is not an Administrator). */
+  ownerId?: number;
+  identityId?: number;
+  identityNameKey?: string;
+  revoked?: boolean;
+  expired?: boolean;
+  search?: string;
+}
+
+/** The columns of a new token record. */
+export type NewToken = Pick<
+  AppTokenEntity,
+  | 'hash'
+  | 'tokenSha256'
+  | 'token'
+  | 'identityId'
+  | 'roles'
+  | 'createdAt'
+  | 'expiresAt'
+  | 'jwtExpiresAt'
+  | 'description'
+  | 'origin'
+  | 'createdByIdentityId'
+  | 'createdByName'
+  | 'rotatedFromId'
+  | 'parentTokenId'
+>;
+
+const WITH_ROLES = { roles: true, identity: { roles: true } } as const;
+
+/** Database access for app tokens (and what granting and migrating them need of identities and roles), by intent. */
+@Injectable()
+export class AppTokenRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /** A page of tokens, newest first, with their roles and their identity's. */
+  page(filter: TokenPageFilter): Promise<[AppTokenEntity[], number]> {
+    const builder = this.dataSource
+      .getRepository(AppTokenEntity)
+      .createQueryBuilder('token')
+      .innerJoinAndSelect('token.identity', 'identity')
+      .leftJoinAndSelect('identity.roles', 'identityRole')
+      .leftJoinAndSelect('token.roles', 'role')
+      .orderBy('token.id', 'DESC')
+      .skip(filter.skip)
+      .take(filter.take);
+    if (filter.ownerId !== undefined) builder.andWhere('token.identity_id = :self', { self: filter.ownerId });
+    if (filter.identityId !== undefined) builder.andWhere('token.identity_id = :identityId', { identityId: filter.identityId });
+    if (filter.identityNameKey !== undefined) builder.andWhere('identity.name_key = :identityKey', { identityKey: filter.identityNameKey });
+    if (filter.revoked !== undefined) {
+      builder.andWhere(filter.revoked ? 'token.revoked_at <= now()' : '(token.revoked_at IS NULL OR token.revoked_at > now())');
+    }
+    if (filter.expired !== undefined) {
+      builder.andWhere(filter.expired ? 'token.expires_at <= now()' : '(token.expires_at IS NULL OR token.expires_at > now())');
+    }
+    if (filter.search) {
+      const pattern = `%${filter.search.replace(/[\\%_]/g, '\\$&')}%`;
+      builder.andWhere(new Brackets((where) => where.where('token.description ILIKE :pattern', { pattern }).orWhere('identity.name ILIKE :pattern', { pattern })));
+    }
+    return builder.getManyAndCount();
+  }
+
+  /** One token with its roles and its identity's. */
+  getById(id: number): Promise<AppTokenEntity | null> {
+    return this.dataSource.getRepository(AppTokenEntity).findOne({ where: { id }, relations: WITH_ROLES });
+  }
+
+  /** One token, its row locked for the rest of the transaction, with its roles and its identity's. */
+  async lockForChange(manager: EntityManager, id: number): Promise<AppTokenEntity | null> {
+    const locked = await manager
+      .getRepository(AppTokenEntity)
+      .createQueryBuilder('token')
+      .setLock('pessimistic_write', undefined, ['token'])
+      .where('token.id = :id', { id })
+      .getOne();
+    if (!locked) return null;
+    return manager.getRepository(AppTokenEntity).findOneOrFail({ where: { id }, relations: WITH_ROLES });
+  }
+
+  insert(manager: EntityManager, token: NewToken): Promise<AppTokenEntity> {
+    return manager.save(manager.create(AppTokenEntity, { ...token, revokedAt: null, lastUsedAt: null, lastUsedAddress: null }));
+  }
+
+  async setRevokedAt(manager: EntityManager, id: number, at: Date): Promise<void> {
+    await manager.update(AppTokenEntity, { id }, { revokedAt: at });
+  }
+
+  /** Removes a token record; the table's trigger leaves its tombstone and NOTIFYs it. */
+  async remove(manager: EntityManager, id: number): Promise<void> {
+    await manager.delete(AppTokenEntity, { id });
+  }
+
+  /** Whether a token with this hash was removed here (and its JWT may still be valid). */
+  isTombstoned(manager: EntityManager, hash: string): Promise<boolean> {
+    return manager.existsBy(AppTokenTombstoneEntity, { hash });
+  }
+
+  /** Deletes tokens revoked or expired before `cutoff` (tombstoned by the trigger); how many. */
+  async purgeEndedBefore(cutoff: Date): Promise<number> {
+    const [{ purged }] = (await this.dataSource.query(
+      `WITH gone AS (DELETE FROM app_token WHERE revoked_at < $1 OR expires_at < $1 RETURNING 1) SELECT count(*)::int AS purged FROM gone`,
+      [cutoff],
+    )) as Array<{ purged: number }>;
+    return purged;
+  }
+
+  /**
+   * Drops tombstones whose JWT has expired (migration refuses expired tokens), with a day's margin for
+   * clocks that disagree between instances and the database.
+   */
+  async dropSpentTombstones(): Promise<void> {
+    await this.dataSource.query(`DELETE FROM app_token_tombstone WHERE expires_at < now() - interval '1 day'`);
+  }
+
+  /**
+   * How long the token a caller authenticated with still lives, read under a share lock: a concurrent
+   * revocation of it waits for the grant to commit, and then finds (and revokes) the new child.
+   */
+  async lockParent(manager: EntityManager, id: number): Promise<{ expiresAt: Date | null; revokedAt: Date | null } | null> {
+    const [row] = (await manager.query('SELECT expires_at, revoked_at FROM app_token WHERE id = $1 FOR SHARE', [id])) as Array<{
+      expires_at: Date | null;
+      revoked_at: Date | null;
+    }>;
+    return row ? { expiresAt: row.expires_at, revokedAt: row.revoked_at } : null;
+  }
+
+  /**
+   * Revokes at `at` every token granted, directly or down the line, with one of `parents` (token ids, or
+   * all the tokens of an identity), unless it is already revoked by then. Returns those it revoked.
+   */
+  async revokeDescendants(manager: EntityManager, parents: { tokenIds: readonly number[] } | { identityId: number }, at: Date): Promise<RevokedDescendant[]> {
+    const roots = 'tokenIds' in parents ? 'SELECT unnest($1::int[])' : 'SELECT id FROM app_token WHERE identity_id = $1';
+    const [rows] = (await manager.query(
+      `WITH RECURSIVE tree(id) AS (
+         SELECT c.id FROM app_token c WHERE c.parent_token_id IN (${roots})
+         UNION
+         SELECT c.id FROM app_token c JOIN tree ON c.parent_token_id = tree.id
+       )
+       UPDATE app_token t SET revoked_at = $2
+         FROM tree, identity i
+        WHERE t.id = tree.id AND i.id = t.identity_id AND (t.revoked_at IS NULL OR t.revoked_at > $2)
+       RETURNING t.id, t.hash, t.parent_token_id, i.id AS identity_id, i.name AS identity_name`,
+      ['tokenIds' in parents ? parents.tokenIds : parents.identityId, at],
+    )) as [Array<{ id: number; hash: string; parent_token_id: number; identity_id: number; identity_name: string }>, number];
+    return rows.map((row) => ({ id: row.id, hash: row.hash, parentTokenId: row.parent_token_id, identity: { id: row.identity_id, name: row.identity_name } }));
+  }
+
+  /** The identity a grant names (by id or folded name), with its roles. */
+  findIdentity(manager: EntityManager, ref: { id: number } | { nameKey: string }): Promise<IdentityEntity | null> {
+    return manager.getRepository(IdentityEntity).findOne({ where: 'id' in ref ? { id: ref.id } : { nameKey: ref.nameKey }, relations: { roles: true } });
+  }
+
+  /** Roles whose folded names are among `keys`. */
+  rolesByKeys(manager: EntityManager, keys: readonly string[]): Promise<RoleEntity[]> {
+    return manager.find(RoleEntity, { where: { nameKey: In([...keys]) } });
+  }
+
+  /** The identity a migrated token names, created (source "migrated", with `roles`) when missing. */
+  async findOrCreateMigratedIdentity(manager: EntityManager, name: string, nameKey: string, roles: RoleEntity[]): Promise<IdentityEntity> {
+    const inserted = await manager
+      .createQueryBuilder()
+      .insert()
+      .into(IdentityEntity)
+      .values({ name, nameKey, source: 'migrated', passwordHash: null, disabled: false })
+      .orIgnore()
+      .returning(['id'])
+      .execute();
+    const identity = await manager.findOneOrFail(IdentityEntity, { where: { nameKey }, relations: { roles: true } });
+    if (inserted.raw.length > 0) {
+      await manager.createQueryBuilder().relation(IdentityEntity, 'roles').of(identity).add(roles);
+      identity.roles = roles;
+    }
+    return identity;
+  }
+}

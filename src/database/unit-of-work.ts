@@ -1,0 +1,60 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import { AuditService, type AuditRecord } from '../audit/audit.service.js';
+import { InvalidationService, type Invalidation } from './invalidation.service.js';
+
+/** What a change sees inside its unit of work. */
+export interface Transaction {
+  readonly manager: EntityManager;
+  /** Declares what the change makes stale: announced (NOTIFY) as it commits, applied here right after. */
+  invalidate(...events: Invalidation[]): void;
+  /** Records the change in the audit log, in the same transaction. */
+  audit(record: AuditRecord): Promise<void>;
+}
+
+export interface UnitOfWorkOptions {
+  /** An advisory lock (database/locks.ts) held for the whole transaction. */
+  lock?: number;
+}
+
+/**
+ * The one way to change data: a transaction, its audit records, the NOTIFY of what it invalidates, and
+ * the invalidation applied to this instance's caches once it has committed. The steps cannot be taken
+ * apart: the manager exists only inside `run`, and what is declared with `invalidate` is published by
+ * `run` itself, so a committed change can no longer forget its invalidation (a revoked token would stay
+ * cached here for up to 5 minutes). Nothing is published when the work throws.
+ */
+@Injectable()
+export class UnitOfWork {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly invalidation: InvalidationService,
+    private readonly auditLog: AuditService,
+  ) {}
+
+  async run<T>(work: (tx: Transaction) => Promise<T>, options: UnitOfWorkOptions = {}): Promise<T> {
+    const events: Invalidation[] = [];
+    let open = true;
+    const result = await this.dataSource
+      .transaction(async (manager) => {
+        if (options.lock !== undefined) await manager.query('SELECT pg_advisory_xact_lock($1)', [options.lock]);
+        const value = await work({
+          manager,
+          invalidate: (...declared) => {
+            if (!open) throw new Error('invalidate() called after its unit of work ended');
+            events.push(...declared);
+          },
+          audit: (record) => this.auditLog.record(record, manager),
+        });
+        open = false;
+        await this.invalidation.notify(manager, events);
+        return value;
+      })
+      .finally(() => {
+        open = false;
+      });
+    this.invalidation.apply(events);
+    return result;
+  }
+}

@@ -1,0 +1,139 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type pg from 'pg';
+import { ADMIN_PASSWORD, startApp, type TestApp } from './support/app.js';
+import { connect, databaseMode } from './support/database.js';
+
+/** What a caller authenticated by an app token may do to other tokens (issue 7, items 3 and 4). */
+describe('authority of token-authenticated callers', () => {
+  let t: TestApp;
+  let sql: pg.Client;
+  let admin: string;
+  /** A second instance on the same database (PostgreSQL server only: embedded PGlite is one process). */
+  let second: TestApp | undefined;
+
+  const grant = async (query: string, auth: { session?: string; token?: string }) => {
+    const response = await t.http.get(`/api/v1/apptoken/grant${query}`, auth);
+    if (response.status !== 200) throw new Error(`grant ${query}: ${response.status} ${response.text}`);
+    return response.body as { id: number; token: string; expiration: string | null; roles: string[] };
+  };
+  const works = async (token: string) => (await t.http.get('/api/v1/identity/my', { token })).status === 200;
+
+  beforeAll(async () => {
+    t = await startApp();
+    sql = await connect(t.db.url);
+    admin = await t.http.signin('admin', ADMIN_PASSWORD);
+    if (databaseMode() === 'server') second = await startApp({ db: t.db });
+  });
+  afterAll(async () => {
+    await second?.stop();
+    await sql?.end();
+    await t?.close();
+  });
+
+  describe('revoke, rotate and delete need the roles of the target token (item 4)', () => {
+    it("refuses (403) the admin's Reader-only token acting on the admin's Administrator token", async () => {
+      const strong = await grant('?role=Administrator', { session: admin });
+      const weak = await grant('?role=Reader', { session: admin });
+      const operator = await grant('?role=Operator', { session: admin });
+      const revoke = await t.http.post(`/api/v1/apptoken/${strong.id}/revoke`, undefined, { token: weak.token });
+      expect(revoke.status).toBe(403);
+      expect(revoke.body.message).toMatch(/does not hold role "Administrator"/);
+      expect((await t.http.delete(`/api/v1/apptoken/${strong.id}`, { token: weak.token })).status).toBe(403);
+      expect((await t.http.post(`/api/v1/apptoken/${strong.id}/rotate`, {}, { token: operator.token })).status).toBe(403);
+      expect(await works(strong.token)).toBe(true);
+      expect((await t.http.get(`/api/v1/audit?token=${strong.id}`, { session: admin })).body.map((e: any) => e.action)).toEqual(['apptoken.granted']);
+    });
+
+    it('lets a token act on tokens whose roles it holds, and on itself', async () => {
+      const operator = await grant('?role=Operator,Reader', { session: admin });
+      const reader = await grant('?role=Reader', { session: admin });
+      expect((await t.http.post(`/api/v1/apptoken/${reader.id}/rotate`, {}, { token: operator.token })).status).toBe(201);
+      const another = await grant('?role=Reader', { session: admin });
+      expect((await t.http.delete(`/api/v1/apptoken/${another.id}`, { token: operator.token })).status).toBe(204);
+      const self = await grant('?role=Reader', { session: admin });
+      expect((await t.http.post(`/api/v1/apptoken/${self.id}/revoke`, undefined, { token: self.token })).status).toBe(200);
+      // A session and an Administrator token keep their authority over any token they can see.
+      const strong = await grant('?role=Administrator', { session: admin });
+      const adminToken = await grant('?role=Administrator', { session: admin });
+      expect((await t.http.post(`/api/v1/apptoken/${operator.id}/revoke`, undefined, { token: adminToken.token })).status).toBe(200);
+      expect((await t.http.post(`/api/v1/apptoken/${strong.id}/revoke`, undefined, { session: admin })).status).toBe(200);
+    });
+  });
+
+  describe('tokens granted with a token (item 3)', () => {
+    const parentOf = async (id: number) => (await sql.query('SELECT parent_token_id FROM app_token WHERE id = $1', [id])).rows[0].parent_token_id as number | null;
+
+    it('records the parent, and refuses a child that would outlive it; the default lifetime is capped to it', async () => {
+      const parent = await grant('?lifespanDays=10', { session: admin });
+      const never = await t.http.get('/api/v1/apptoken/grant?expiration=never', { token: parent.token });
+      expect(never.status).toBe(400);
+      expect(never.body.message).toMatch(/cannot outlive it/);
+      expect((await t.http.get('/api/v1/apptoken/grant?lifespanDays=11', { token: parent.token })).status).toBe(400);
+      expect((await t.http.post('/api/v1/apptoken/grant', { expiration: '2099-01-01T00:00:00Z' }, { token: parent.token })).status).toBe(400);
+      const capped = await grant('', { token: parent.token });
+      expect(capped.expiration).toBe(parent.expiration);
+      const shorter = await grant('?lifespanDays=2', { token: parent.token });
+      expect(Date.parse(shorter.expiration!)).toBeLessThan(Date.parse(parent.expiration!));
+      expect(await parentOf(capped.id)).toBe(parent.id);
+      expect(await parentOf(parent.id)).toBeNull();
+      const audit = await t.http.get(`/api/v1/audit?token=${capped.id}`, { session: admin });
+      expect(audit.body[0]).toMatchObject({ action: 'apptoken.granted', detail: { parentTokenId: parent.id } });
+      // Rotating the child keeps its parent and its cap.
+      const rotated = await t.http.post(`/api/v1/apptoken/${capped.id}/rotate`, {}, { session: admin });
+      expect(rotated.status).toBe(201);
+      expect(await parentOf(rotated.body.id)).toBe(parent.id);
+      expect(Date.parse(rotated.body.expiration)).toBeLessThanOrEqual(Date.parse(parent.expiration!));
+    });
+
+    it('gives a child none of the roles its parent lacks, whoever the child is for', async () => {
+      const bot = (await t.http.post('/api/v1/identity', { name: 'child-bot', source: 'service', roles: ['Reader', 'Operator'] }, { session: admin })).body;
+      const reader = await grant('?role=Reader', { session: admin });
+      expect((await t.http.get('/api/v1/apptoken/grant?role=Operator', { token: reader.token })).status).toBe(403);
+      expect((await grant('', { token: reader.token })).roles).toEqual(['Reader']);
+      const adminOnly = await grant('?role=Administrator', { session: admin });
+      expect((await t.http.get(`/api/v1/apptoken/grant/${bot.id}?role=Reader`, { token: adminOnly.token })).status).toBe(403);
+      expect((await t.http.get(`/api/v1/apptoken/grant/${bot.id}`, { token: adminOnly.token })).status).toBe(403);
+      const wide = await grant('?role=Administrator,Reader', { session: admin });
+      expect((await grant(`/${bot.id}`, { token: wide.token })).roles).toEqual(['Reader']);
+    });
+
+    it('revokes children and grandchildren with their parent (revoke, rotate, delete), audited, on every instance', async () => {
+      {
+        for (const end of ['revoke', 'rotate', 'delete'] as const) {
+          const parent = await grant('', { session: admin });
+          const child = await grant('', { token: parent.token });
+          const grandchild = await grant('?role=Reader', { token: child.token });
+          // Cached as valid on the other instance (when there is one).
+          if (second) expect((await second.http.get('/api/v1/identity/my', { token: grandchild.token })).status).toBe(200);
+          const response =
+            end === 'revoke'
+              ? await t.http.post(`/api/v1/apptoken/${parent.id}/revoke`, undefined, { session: admin })
+              : end === 'rotate'
+                ? await t.http.post(`/api/v1/apptoken/${parent.id}/rotate`, {}, { session: admin })
+                : await t.http.delete(`/api/v1/apptoken/${parent.id}`, { session: admin });
+          expect(response.status).toBeLessThan(300);
+          for (const token of [child.token, grandchild.token]) expect(await works(token)).toBe(false);
+          if (second) {
+            const deadline = Date.now() + 2000;
+            while ((await second.http.get('/api/v1/identity/my', { token: grandchild.token })).status === 200 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+            expect((await second.http.get('/api/v1/identity/my', { token: grandchild.token })).status).toBe(401);
+          }
+          const audit = await t.http.get(`/api/v1/audit?token=${grandchild.id}&action=apptoken.revoked`, { session: admin });
+          expect(audit.body).toHaveLength(1);
+          expect(audit.body[0]).toMatchObject({ actor: { name: 'admin' }, detail: { withParentTokenId: child.id } });
+        }
+      }
+    });
+
+    it("revokes the children (for other identities too) of a deleted identity's tokens", async () => {
+      const boss = (await t.http.post('/api/v1/identity', { name: 'boss', source: 'service', roles: ['Administrator', 'Reader'] }, { session: admin })).body;
+      const bot = (await t.http.post('/api/v1/identity', { name: 'boss-bot', source: 'service', roles: ['Reader'] }, { session: admin })).body;
+      const bossToken = await grant(`/${boss.id}`, { session: admin });
+      const botToken = await grant(`/${bot.id}`, { token: bossToken.token });
+      expect(await works(botToken.token)).toBe(true);
+      expect((await t.http.delete(`/api/v1/identity/${boss.id}`, { session: admin })).status).toBe(204);
+      expect(await works(botToken.token)).toBe(false);
+      expect((await t.http.get(`/api/v1/apptoken/${botToken.id}`, { session: admin })).body.revoked).toBe(true);
+    });
+  });
+});
