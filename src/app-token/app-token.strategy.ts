@@ -3,6 +3,7 @@ import { PassportStrategy } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
 import { Strategy } from 'passport-jwt';
 import { bearerToken } from '../auth/bearer-token.js';
+import { clientAddress } from '../auth/client-address.js';
 import type { Principal } from '../auth/principal.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -55,7 +56,7 @@ export class AppTokenStrategy extends PassportStrategy(Strategy, APP_TOKEN_STRAT
     if (!verified) throw new UnauthorizedException(INVALID_TOKEN);
     const check = await this.verifier.checkRecord(verified.claims, verified.token);
     if (!check.ok) throw new UnauthorizedException(check.message);
-    this.lastUsed.touch(check.record.id, request.ip);
+    this.lastUsed.touch(check.record.id, clientAddress(request.ip, request.socket.remoteAddress));
     return check.principal;
   }
 }

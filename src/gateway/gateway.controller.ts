@@ -15,14 +15,13 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppTokenVerifier } from '../app-token/app-token-verifier.js';
 import { Authenticated, Public } from '../auth/decorators/access.decorator.js';
 import { Auth, isAdministrator, type Principal } from '../auth/principal.js';
+import { bearerToken } from '../auth/bearer-token.js';
 import { clientAddress } from '../auth/client-address.js';
 import { ErrorResponseDto } from '../common/error-response.dto.js';
 import { IntrospectRequestDto, IntrospectResponseDto } from './dto/introspect.dto.js';
 import { ForwardAuthService } from './forward-auth.service.js';
 import { headerValue } from './identity-headers.js';
 import { originalRequest } from './original-request.js';
-
-const BEARER = /^Bearer +(\S+) *$/i;
 
 @ApiTags('gateway')
 @Controller('api/v1/apptoken')
@@ -63,11 +62,10 @@ export class GatewayController {
       'empty segments, encoded "/", "\\", ";", "%"), a method-override naming no method, or both header families',
   })
   async verify(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
-    const authorization = request.headers.authorization;
     const principal = await this.forwardAuth.decide({
       roleQuery: (request.query as Record<string, unknown> | undefined)?.role,
       original: originalRequest(request.headers),
-      token: authorization === undefined ? undefined : BEARER.exec(authorization)?.[1],
+      token: bearerToken(request.headers.authorization),
       address: clientAddress(request.ip, request.socket.remoteAddress),
     });
     if (principal) {
@@ -90,7 +88,7 @@ export class GatewayController {
   @Authenticated({ summary: 'RFC 7662 token introspection (form-encoded or JSON `token`): Administrators, or the bearer of that token' })
   async introspect(@Auth() caller: Principal, @Body() dto: IntrospectRequestDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<IntrospectResponseDto> {
     if (!isAdministrator(caller)) {
-      const presented = caller.via === 'token' ? BEARER.exec(request.headers.authorization ?? '')?.[1] : undefined;
+      const presented = caller.via === 'token' ? bearerToken(request.headers.authorization) : undefined;
       if (presented !== dto.token) throw new ForbiddenException('Only Administrators introspect tokens other than the one they present');
     }
     void reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache');
