@@ -3,6 +3,7 @@ import { SeedBuiltinRoles1795887853820 } from './1795887853820-SeedBuiltinRoles.
 import { AppTokens1795888580381 } from './1795888580381-AppTokens.js';
 import { EndpointRules1795889235121 } from './1795889235121-EndpointRules.js';
 import { AppTokenTombstones1795891552626 } from './1795891552626-AppTokenTombstones.js';
+import { RoleNameSkeletons1795921055500 } from './1795921055500-RoleNameSkeletons.js';
 
 /** In order. New migrations: `npm run migration:generate -- src/database/migrations/Name`, then list them here. */
-export const MIGRATIONS = [Foundation1795887853819, SeedBuiltinRoles1795887853820, AppTokens1795888580381, EndpointRules1795889235121, AppTokenTombstones1795891552626];
+export const MIGRATIONS = [Foundation1795887853819, SeedBuiltinRoles1795887853820, AppTokens1795888580381, EndpointRules1795889235121, AppTokenTombstones1795891552626, RoleNameSkeletons1795921055500];
