@@ -139,6 +139,16 @@ describe('bad input gets a clear 4xx, never a 500', () => {
     expectClientError(response, 422);
   });
 
+  it.each([
+    ['exp past the year 9999', { exp: 1e15 }],
+    ['exp past what a Date holds', { exp: 1e300 }],
+    ['nbf before the year 1', { nbf: -1e15 }],
+  ])('refuses a migrated token whose %s (422), instead of a 500 on an invalid date', async (_case, claims) => {
+    const token = mintPsuToken({ name: 'admin', roles: ['Reader'], ...claims }, TEST_SIGNING_KEY);
+    const response = await t.http.post('/api/v1/apptoken', { Token: token, Identity: { Name: 'admin' }, Role: 'Reader' }, { session });
+    expectClientError(response, 422);
+  });
+
   describe('siblings: numbers, sizes and shapes at the edges', () => {
     it.each(['/api/v1/apptoken/1e309', '/api/v1/apptoken/99999999999999999999', '/api/v1/identity/2147483648', '/api/v1/endpoint/-1', '/api/v1/apptoken/0x10', '/api/v1/identity/%20'])('path id %s', async (path) => {
       expectClientError(await t.http.get(path, { session }));

@@ -89,8 +89,12 @@ function parseSegment(segment: string): Record<string, unknown> | undefined {
   }
 }
 
+/** Seconds from 0001-01-01 to 9999-12-31T23:59:59Z: later (or earlier) claims are malformed, not a date to store. */
+const EARLIEST_SECONDS = -62135596800;
+const LATEST_SECONDS = 253402300799;
+
 function isTime(value: unknown): value is number {
-  return typeof value === 'number' && Number.isFinite(value);
+  return typeof value === 'number' && Number.isFinite(value) && value >= EARLIEST_SECONDS && value <= LATEST_SECONDS;
 }
 
 const refuse = (reason: RefusalReason): VerifyResult => ({ ok: false, reason });
