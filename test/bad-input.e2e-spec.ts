@@ -143,7 +143,7 @@ describe('bad input gets a clear 4xx, never a 500', () => {
     ['exp past the year 9999', { exp: 1e15 }],
     ['exp past what a Date holds', { exp: 1e300 }],
     ['nbf before the year 1', { nbf: -1e15 }],
-  ])('refuses a migrated token whose %s (422), instead of a 500 on an invalid date', async (_case, claims) => {
+  ])('refuses a migrated token whose %s (422), instead of a 500 from the database', async (_case, claims) => {
     const token = mintPsuToken({ name: 'admin', roles: ['Reader'], ...claims }, TEST_SIGNING_KEY);
     const response = await t.http.post('/api/v1/apptoken', { Token: token, Identity: { Name: 'admin' }, Role: 'Reader' }, { session });
     expectClientError(response, 422);
