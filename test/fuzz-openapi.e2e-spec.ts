@@ -6,14 +6,14 @@ import { ADMIN_PASSWORD, startApp, type TestApp } from './support/app.js';
  * The served OpenAPI document drives a fuzz of every operation: generated path parameters, queries,
  * headers and bodies (well-formed from the schemas' examples, mistyped, and hostile: NUL and other
  * control characters, lone surrogates, huge numbers, impossible dates, deep or huge JSON, "__proto__"),
- * sent as the Administrator (session cookie or Bearer token) or anonymously. No answer may be a 5xx or
+ * sent as the Administrator (session cookie or Bearer token), as a Reader (Bearer token) or anonymously. No answer may be a 5xx or
  * carry a stack trace. Time-bounded (FUZZ_SECONDS, 25 by default); the seed is printed on a failure.
  *
- * Left out or made harmless, so that the fuzz keeps its own Administrator session and token:
+ * Left out or made harmless, so that the fuzz keeps its own sessions and tokens to the end:
  * - GET and POST /api/v1/signout are not sent (they end the session the fuzz signs in with);
- * - PUT, PATCH and DELETE /api/v1/identity/{id} never get the Administrator's own id (a new password,
- *   a role change, disabling or deleting would end its session and token);
- * - revoke, rotate and DELETE /api/v1/apptoken/{id} never get the fuzz's own Bearer token's id.
+ * - PUT, PATCH and DELETE /api/v1/identity/{id} never get the Administrator's or the Reader's id (a new
+ *   password, a role change, disabling or deleting would end their session or token);
+ * - revoke, rotate and DELETE /api/v1/apptoken/{id} never get the fuzz's own two tokens' ids.
  */
 
 const FUZZ_MS = Number(process.env.FUZZ_SECONDS ?? 25) * 1000;
@@ -36,7 +36,7 @@ type Schema = {
 type Parameter = { name: string; in: 'path' | 'query' | 'header'; schema?: Schema };
 type Operation = { parameters?: Parameter[]; requestBody?: { content: Record<string, { schema: Schema }> } };
 type OpenApi = { paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, Schema> } };
-type Auth = 'cookie' | 'bearer' | 'anonymous';
+type Auth = 'cookie' | 'bearer' | 'reader' | 'anonymous';
 
 interface FuzzRequest {
   auth: Auth;
@@ -193,6 +193,9 @@ describe('fuzzing every operation of the served OpenAPI document', () => {
   let session: string;
   let bearer: string;
   let bearerId: number;
+  let reader: string;
+  let readerId: number;
+  let readerTokenId: number;
   const adminId = 1;
   let document: OpenApi;
 
@@ -202,6 +205,11 @@ describe('fuzzing every operation of the served OpenAPI document', () => {
     const granted = await t.http.get('/api/v1/apptoken/grant?role=Administrator&description=fuzz', { session });
     bearer = granted.body.token;
     bearerId = granted.body.id;
+    const readerIdentity = await t.http.post('/api/v1/identity', { name: 'fuzz-reader', password: 'fuzz-reader-password', roles: ['Reader'] }, { session });
+    readerId = readerIdentity.body.id;
+    const readerToken = await t.http.get(`/api/v1/apptoken/grant/${readerId}?description=fuzz`, { session });
+    reader = readerToken.body.token;
+    readerTokenId = readerToken.body.id;
     // Something to find: a custom role, a service identity with a token, an endpoint rule.
     await t.http.post('/api/v1/role', { name: 'Payroll' }, { session });
     const bot = await t.http.post('/api/v1/identity', { name: 'payroll-bot', source: 'service', roles: ['Payroll', 'Reader'] }, { session });
@@ -211,7 +219,7 @@ describe('fuzzing every operation of the served OpenAPI document', () => {
   });
   afterAll(async () => t?.close());
 
-  it('answers no 5xx and no stack trace, to the Administrator or anyone', async () => {
+  it('answers no 5xx and no stack trace, to the Administrator, a Reader or anyone', async () => {
     const arbitraries = new SchemaArbitraries(document.components.schemas);
     const targets: Target[] = [];
     for (const [template, operations] of Object.entries(document.paths)) {
@@ -229,7 +237,9 @@ describe('fuzzing every operation of the served OpenAPI document', () => {
     const pathValue = (target: Target, name: string): fc.Arbitrary<string> => {
       const numeric = /id$/i.test(name);
       // Ids the fuzz must not spend: its own identity for writes, its own token for revoke, rotate and delete.
-      const forbidden = target.template.startsWith('/api/v1/identity/') && target.method !== 'GET' ? [String(adminId)] : target.template.startsWith('/api/v1/apptoken/{id}') && target.method !== 'GET' ? [String(bearerId)] : [];
+      const write = target.method !== 'GET';
+      const forbidden =
+        write && target.template.startsWith('/api/v1/identity/') ? [String(adminId), String(readerId)] : write && target.template.startsWith('/api/v1/apptoken/{id}') ? [String(bearerId), String(readerTokenId)] : [];
       const candidates = numeric
         ? fc.oneof({ weight: 3, arbitrary: fc.integer({ min: 1, max: 6 }).map(String) }, { weight: 2, arbitrary: hostileString }, { weight: 1, arbitrary: fc.constantFrom(...HOSTILE_NUMBERS).map(String) })
         : fc.oneof(fc.constantFrom('Administrator', 'Reader', 'Payroll', 'payroll', 'Nobody'), hostileString);
@@ -267,7 +277,7 @@ describe('fuzzing every operation of the served OpenAPI document', () => {
         );
       }
       const body = bodies.length > 0 ? fc.option(fc.oneof(...bodies), { freq: 8 }).map((value) => value ?? undefined) : fc.constant(undefined);
-      return fc.record({ auth: fc.constantFrom<Auth>('cookie', 'bearer', 'anonymous'), path, query, headers, body });
+      return fc.record({ auth: fc.constantFrom<Auth>('cookie', 'bearer', 'reader', 'anonymous'), path, query, headers, body });
     };
 
     const send = async (target: Target, request: FuzzRequest): Promise<{ status: number; text: string }> => {
@@ -280,6 +290,7 @@ describe('fuzzing every operation of the served OpenAPI document', () => {
       }
       if (request.auth === 'cookie') headers.cookie = `apptoken_session=${session}`;
       if (request.auth === 'bearer') headers.authorization = `Bearer ${bearer}`;
+      if (request.auth === 'reader') headers.authorization = `Bearer ${reader}`;
       if (request.body) headers['content-type'] = request.body.type;
       const response = await fetch(url, { method: target.method, headers, body: request.body?.raw, redirect: 'manual', signal: AbortSignal.timeout(15_000) });
       const text = await response.text();
@@ -312,8 +323,9 @@ describe('fuzzing every operation of the served OpenAPI document', () => {
     expect(skimped).toEqual([]);
     // Some requests got through validation and did their work: the fuzz was not all 400s and 401s.
     expect([...statuses.entries()].filter(([status]) => status < 300).reduce((total, [, count]) => total + count, 0)).toBeGreaterThan(sent / 50);
-    // And the fuzz kept the Administrator's session and token to the end.
+    // And the fuzz kept its session and tokens to the end.
     expect((await t.http.get('/api/v1/identity/my', { session })).status).toBe(200);
     expect((await t.http.get('/api/v1/identity/my', { token: bearer })).status).toBe(200);
+    expect((await t.http.get('/api/v1/identity/my', { token: reader })).body).toMatchObject({ name: 'fuzz-reader', roles: ['Reader'] });
   }, FUZZ_MS + 60_000);
 });

@@ -10,6 +10,8 @@ describe('parseFlexibleDate', () => {
     ['2027-05-28', '2027-05-28T00:00:00.000Z'],
     ['2200-01-01T00:00:00Z', '2200-01-01T00:00:00.000Z'],
     ['/Date(1633646998000)/', '2021-10-07T22:49:58.000Z'],
+    // "+01:00" in a query string not percent-encoded: the "+" arrives as a space.
+    ['2027-05-28T17:24:25 01:00', '2027-05-28T16:24:25.000Z'],
   ])('reads %s', (text, iso) => {
     expect((parseFlexibleDate(text, false) as Date).toISOString()).toBe(iso);
   });

@@ -9,7 +9,7 @@ export class InvalidDate {
 export const NEVER = 'never';
 export type Expiration = Date | typeof NEVER;
 
-const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,7}))?)?)?(Z|[+-]\d{2}:?\d{2})?$/i;
+const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,7}))?)?)?(Z|[+ -]\d{2}:?\d{2})?$/i;
 const MS_DATE = /^\/Date\((-?\d{1,16})(?:[+-]\d{4})?\)\/$/;
 const PS51_KEYS = new Set(['value', 'displayhint', 'datetime']);
 
@@ -42,7 +42,9 @@ function fromIso(text: string): Date | InvalidDate {
   if (month < 1 || month > 12) return new InvalidDate(`${quote(text)} has no month ${mo}`);
   if (day < 1 || day > daysInMonth(year, month)) return new InvalidDate(`${quote(text)} is not a date: ${y}-${mo} has no day ${d}`);
   if (Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) return new InvalidDate(`${quote(text)} is not a time of day (00:00:00 to 23:59:59)`);
-  const offset = zone.toUpperCase() === 'Z' ? 'Z' : zone.length === 5 ? `${zone.slice(0, 3)}:${zone.slice(3)}` : zone;
+  // A "+" in an unencoded query string arrives as a space (?since=2026-01-01T00:00:00+01:00).
+  const signed = zone.startsWith(' ') ? `+${zone.slice(1)}` : zone;
+  const offset = signed.toUpperCase() === 'Z' ? 'Z' : signed.length === 5 ? `${signed.slice(0, 3)}:${signed.slice(3)}` : signed;
   if (offset !== 'Z' && (Number(offset.slice(1, 3)) > 23 || Number(offset.slice(4, 6)) > 59)) return new InvalidDate(`${quote(text)} has no valid UTC offset`);
   const millis = (fraction + '000').slice(0, 3);
   return inRange(new Date(`${y}-${mo}-${d}T${h}:${mi}:${s}.${millis}${offset}`), text);
