@@ -6,7 +6,8 @@ import { ADMIN_PASSWORD, startApp, type TestApp } from './support/app.js';
  * The served OpenAPI document drives a fuzz of every operation: generated path parameters, queries,
  * headers and bodies (well-formed from the schemas' examples, mistyped, and hostile: NUL and other
  * control characters, lone surrogates, huge numbers, impossible dates, deep or huge JSON, "__proto__"),
- * sent as the Administrator (session cookie or Bearer token), as a Reader (Bearer token) or anonymously. No answer may be a 5xx or
+ * sent as the Administrator (session cookie or Bearer token), as a Reader (Bearer token), anonymously,
+ * or with a forged Authorization or Cookie header. No answer may be a 5xx or
  * carry a stack trace. Time-bounded (FUZZ_SECONDS, 25 by default); the seed is printed on a failure.
  *
  * Left out or made harmless, so that the fuzz keeps its own sessions and tokens to the end:
@@ -36,10 +37,12 @@ type Schema = {
 type Parameter = { name: string; in: 'path' | 'query' | 'header'; schema?: Schema };
 type Operation = { parameters?: Parameter[]; requestBody?: { content: Record<string, { schema: Schema }> } };
 type OpenApi = { paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, Schema> } };
-type Auth = 'cookie' | 'bearer' | 'reader' | 'anonymous';
+type Auth = 'cookie' | 'bearer' | 'reader' | 'anonymous' | 'forged';
 
 interface FuzzRequest {
   auth: Auth;
+  /** For 'forged': what goes in the Authorization or Cookie header instead of a real credential. */
+  forged: { header: 'authorization' | 'cookie'; value: string };
   path: Record<string, string>;
   query: Array<[string, string]>;
   headers: Record<string, string | undefined>;
@@ -277,7 +280,16 @@ describe('fuzzing every operation of the served OpenAPI document', () => {
         );
       }
       const body = bodies.length > 0 ? fc.option(fc.oneof(...bodies), { freq: 8 }).map((value) => value ?? undefined) : fc.constant(undefined);
-      return fc.record({ auth: fc.constantFrom<Auth>('cookie', 'bearer', 'reader', 'anonymous'), path, query, headers, body });
+      const forged = fc.record({
+        header: fc.constantFrom<'authorization' | 'cookie'>('authorization', 'cookie'),
+        value: fc.oneof(
+          hostileString.map((value) => `Bearer ${value}`),
+          hostileString.map((value) => `apptoken_session=${value}`),
+          fc.constantFrom(`Bearer ${'A'.repeat(9000)}`, 'Bearer a.b.c', 'Basic YWRtaW46YWRtaW4=', `apptoken_session=${'x'.repeat(4000)}`, 'apptoken_session=a; apptoken_session=b', 'Bearer'),
+          fc.constant(null).map(() => `Bearer ${bearer.slice(0, -2)}AA`),
+        ),
+      });
+      return fc.record({ auth: fc.constantFrom<Auth>('cookie', 'bearer', 'reader', 'anonymous', 'forged'), forged, path, query, headers, body });
     };
 
     const send = async (target: Target, request: FuzzRequest): Promise<{ status: number; text: string }> => {
@@ -291,6 +303,7 @@ describe('fuzzing every operation of the served OpenAPI document', () => {
       if (request.auth === 'cookie') headers.cookie = `apptoken_session=${session}`;
       if (request.auth === 'bearer') headers.authorization = `Bearer ${bearer}`;
       if (request.auth === 'reader') headers.authorization = `Bearer ${reader}`;
+      if (request.auth === 'forged' && /^[\t\x20-\x7E]*$/.test(request.forged.value)) headers[request.forged.header] = request.forged.value;
       if (request.body) headers['content-type'] = request.body.type;
       const response = await fetch(url, { method: target.method, headers, body: request.body?.raw, redirect: 'manual', signal: AbortSignal.timeout(15_000) });
       const text = await response.text();
