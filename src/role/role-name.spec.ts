@@ -45,9 +45,13 @@ describe('roleNameKey', () => {
     expect(roleNameKey('한국')).not.toBe(roleNameKey('한글'));
   });
 
-  it('keeps keys short enough for their column: 30 Hangul syllables stay well inside 256', () => {
+  it('keeps keys short enough for their column, even for the names that fold longest', () => {
     expect(roleNameKey('한'.repeat(30)).length).toBeLessThanOrEqual(60);
     expect(roleNameKeyProblem('한'.repeat(30))).toBeUndefined();
+    // Six code points per syllable: 384 for the longest name the pattern admits.
+    expect([...roleNameKey('꽦'.repeat(64))].length).toBe(384);
+    expect(roleNameKeyProblem('꽦'.repeat(64))).toBeUndefined();
+    expect(roleNameKeyProblem('𑫩'.repeat(64))).toBeUndefined();
   });
 
   it('reaches a fixed point: folding a key again changes nothing', () => {
@@ -58,9 +62,11 @@ describe('roleNameKey', () => {
 });
 
 describe('roleNameKeyProblem', () => {
-  it('refuses a name whose key would not fit, or would be empty', () => {
+  it('refuses a name whose key would be empty, or (past what the pattern admits) would not fit', () => {
     expect(roleNameKeyProblem('m'.repeat(64))).toBeUndefined();
-    expect(roleNameKeyProblem('\u33AF'.repeat(64))).toMatch(/too long once folded/);
+    expect(roleNameKeyProblem('\u0660')).toMatch(/no letters or digits/);
+    expect(roleNameKeyProblem('\u06F0\u0660')).toMatch(/no letters or digits/);
+    expect(roleNameKeyProblem('꽦'.repeat(86))).toMatch(/too long once folded for look-alike comparison \(516 of at most 512/);
   });
 });
 

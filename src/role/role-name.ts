@@ -9,8 +9,12 @@ import unhomoglyph from 'unhomoglyph';
 /** Letters, digits, spaces and `._-`; a letter or digit first; 1 to 64 characters. No commas: roles are comma-joined. */
 export const ROLE_NAME_PATTERN = /^[\p{L}\p{N}][\p{L}\p{N} ._-]{0,63}$/u;
 
-/** The `name_key` column's length; a name whose key would not fit is refused (400), never truncated. */
-export const ROLE_NAME_KEY_MAX_LENGTH = 256;
+/**
+ * The `name_key` column's length in characters. Folding can lengthen a name up to six times (a Hangul
+ * syllable such as 꽦 decomposes into jamo, and some jamo into two), so 64 characters fold to at most 384.
+ * A key that still would not fit is refused (400), never truncated.
+ */
+export const ROLE_NAME_KEY_MAX_LENGTH = 512;
 
 const SEPARATORS = /[\s._-]+/g;
 const MARKS = /\p{M}/gu;
@@ -57,9 +61,10 @@ export function roleNameKey(name: string): string {
 
 /** Why a new role name cannot be stored, or undefined: its folded key must be non-empty and fit its column. */
 export function roleNameKeyProblem(name: string): string | undefined {
-  const key = roleNameKey(name);
-  if (key.length === 0) return 'name has no letters or digits once look-alikes are folded';
-  if (key.length > ROLE_NAME_KEY_MAX_LENGTH) return `name is too long once folded for look-alike comparison (${key.length} of at most ${ROLE_NAME_KEY_MAX_LENGTH} characters)`;
+  // Counted in code points, as PostgreSQL counts varchar characters.
+  const length = [...roleNameKey(name)].length;
+  if (length === 0) return 'name has no letters or digits once look-alikes are folded (٠ and ۰ fold to a dot)';
+  if (length > ROLE_NAME_KEY_MAX_LENGTH) return `name is too long once folded for look-alike comparison (${length} of at most ${ROLE_NAME_KEY_MAX_LENGTH} characters)`;
   return undefined;
 }
 

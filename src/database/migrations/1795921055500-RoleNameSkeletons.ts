@@ -42,7 +42,7 @@ export class RoleNameSkeletons1795921055500 implements MigrationInterface {
   name = 'RoleNameSkeletons1795921055500';
 
   public async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(`ALTER TABLE "role" ALTER COLUMN "name_key" TYPE character varying(256)`);
+    await queryRunner.query(`ALTER TABLE "role" ALTER COLUMN "name_key" TYPE character varying(512)`);
     await recomputeKeys(queryRunner, roleNameKey);
   }
 
