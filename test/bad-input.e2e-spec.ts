@@ -172,6 +172,19 @@ describe('bad input gets a clear 4xx, never a 500', () => {
       }
     });
 
+    it('refuses "__proto__" and "constructor" in a query or a form body too, and keeps an error about a huge property name short', async () => {
+      for (const path of ['/api/v1/identity?__proto__=1', '/api/v1/identity?constructor=2', '/api/v1/apptoken?search=x&prototype=3']) {
+        const response = await t.http.get(path, { session });
+        expectClientError(response);
+        expect(response.body.message).toMatch(/is not allowed as a property name/);
+      }
+      const form = await t.http.request('POST', '/api/v1/apptoken/introspect', { rawBody: 'token=x&__proto__=y', headers: { 'content-type': 'application/x-www-form-urlencoded' }, session });
+      expectClientError(form);
+      const huge = await t.http.request('POST', '/api/v1/apptoken/introspect', { rawBody: `token=x&${'k'.repeat(50_000)}=y`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, session });
+      expectClientError(huge);
+      expect(huge.text.length).toBeLessThan(1000);
+    });
+
     it('answers a very long header with 431, not a 500', async () => {
       const response = await fetch(`${t.baseUrl}/api/v1/alive`, { headers: { 'x-padding': 'x'.repeat(64 * 1024) } }).catch((error: unknown) => error);
       if (response instanceof Response) expect(response.status).toBe(431);

@@ -35,6 +35,14 @@ describe('untrustedInputProblem', () => {
     expect(untrustedInputProblem({ search: ['a', 'b\u0007'] }, 'the query')).toMatch(/^search\[1\] contains a control character \(U\+0007\)/);
   });
 
+  it('refuses "__proto__", "constructor" and "prototype" as property names at any depth (queries and forms reach here with them)', () => {
+    const query = Object.create(null) as Record<string, unknown>;
+    query.__proto__ = '1';
+    expect(untrustedInputProblem(query, 'the query')).toBe('__proto__ is not allowed as a property name');
+    expect(untrustedInputProblem({ constructor: '2' }, 'the query')).toBe('constructor is not allowed as a property name');
+    expect(untrustedInputProblem({ identity: { prototype: {} } }, 'the request body')).toBe('identity.prototype is not allowed as a property name');
+  });
+
   it('lets ordinary values of every shape through', () => {
     expect(untrustedInputProblem({ a: 1, b: true, c: null, d: [1, 'x', { e: 'line\nbreak' }], f: undefined }, 'the request body')).toBeUndefined();
     expect(untrustedInputProblem(undefined, 'the request body')).toBeUndefined();

@@ -14,6 +14,9 @@ export const MAX_NESTING = 32;
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+/** Names that reach Object.prototype in careless code: refused wherever they appear. */
+const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
 /** What is wrong with one string, if anything; never quotes the string (it may be a password). */
 export function textProblem(text: string): string | undefined {
   const control = CONTROL.exec(text);
@@ -55,6 +58,8 @@ export function untrustedInputProblem(value: unknown, what: string, path = ''): 
       const [key, inner] = entries[index];
       const keyProblem = textProblem(key);
       if (keyProblem) return `a property name in ${item.path || what} ${keyProblem}`;
+      // JSON bodies never get here with "__proto__" (the parser refuses it); queries and form bodies do.
+      if (RESERVED_KEYS.has(key)) return `${join(item.path, key)} is not allowed as a property name`;
       stack.push({ value: inner, path: join(item.path, key), depth: item.depth + 1 });
     }
   }
