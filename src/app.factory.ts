@@ -11,6 +11,8 @@ import { AppModule } from './app.module.js';
 import { CaseInsensitiveBodyPipe } from './common/case-insensitive-body.pipe.js';
 import { AllExceptionsFilter } from './common/http-exception.filter.js';
 import { createLogger, PinoNestLogger } from './common/logging.js';
+import { MAX_NESTING, nestedTooDeep } from './common/untrusted-input.js';
+import { UntrustedInputPipe } from './common/untrusted-input.pipe.js';
 import { createValidationPipe } from './common/validation.js';
 import type { AppConfig } from './config/app-config.js';
 import { setupSwagger } from './swagger.js';
@@ -71,6 +73,8 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
     json(request, text, (error, parsed) => {
       // fastify says only "not valid JSON"; when plain JSON.parse accepts it, the refusal was prototype poisoning.
       if (error && isJson(text)) return done(new BadRequestException('A body may not contain "__proto__" or "constructor.prototype"'), undefined);
+      // Refused here, before anything that recurses (class-transformer) can overflow the stack on it.
+      if (!error && nestedTooDeep(parsed)) return done(new BadRequestException(`The JSON body is nested more than ${MAX_NESTING} levels deep`), undefined);
       done(error, parsed);
     });
   });
@@ -90,7 +94,7 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
     }
   });
 
-  app.useGlobalPipes(new CaseInsensitiveBodyPipe(), createValidationPipe());
+  app.useGlobalPipes(new UntrustedInputPipe(), new CaseInsensitiveBodyPipe(), createValidationPipe());
   app.useGlobalFilters(new AllExceptionsFilter());
   setupSwagger(app);
   return app;

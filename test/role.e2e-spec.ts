@@ -67,6 +67,15 @@ describe('roles', () => {
     ['Adminístrator', 'an accent'],
     ['Opera tor', 'an inner space'],
     ['Reader_', 'a trailing separator'],
+    // Look-alikes the hand-made map missed; Unicode's confusables (UTS #39) catch them.
+    ['Administratօr', 'an Armenian օ'],
+    ['Adrninistrator', 'r + n for m'],
+    ['Administrat0r', 'zero for o'],
+    ['ADMIN ISTRATOR', 'capitals and an inner space'],
+    ['Ꭺdministrator', 'a Cherokee Ꭺ'],
+    ['𝐀𝐝𝐦𝐢𝐧𝐢𝐬𝐭𝐫𝐚𝐭𝐨𝐫', 'mathematical bold letters'],
+    ['Rеаdеr', 'Cyrillic е and а'],
+    ['0perator', 'zero for O'],
   ])('refuses %s, a look-alike of a built-in (%s), with 409', async (name) => {
     const response = await t.http.post('/api/v1/role', { name }, { session: admin });
     expect(response.status).toBe(409);

@@ -149,6 +149,14 @@ describe('verifyToken', () => {
     expect(verify(forge({ alg: 'HS256', typ: 'JWT' }, { ...payloadOf(claims()), [CLAIM.hash]: 'not-a-uuid' }))).toEqual({ ok: false, reason: 'bad-claims' });
     expect(verify(forge({ alg: 'HS256', typ: 'JWT' }, { ...payloadOf(claims()), [CLAIM.role]: [1, 2] }))).toEqual({ ok: false, reason: 'bad-claims' });
     expect(verify(forge({ alg: 'HS256', typ: 'JWT' }, { ...payloadOf(claims()), exp: '2030-01-01' }))).toEqual({ ok: false, reason: 'bad-claims' });
+    // Control characters and lone surrogates in the name or a role, as in any request input.
+    for (const changes of [{ [CLAIM.name]: 'ad\u0000min' }, { [CLAIM.name]: 'x\uD800' }, { [CLAIM.role]: ['Reader', 'Op\u0007'] }, { [CLAIM.role]: '\u0000' }]) {
+      expect(verify(forge({ alg: 'HS256', typ: 'JWT' }, { ...payloadOf(claims()), ...changes }))).toEqual({ ok: false, reason: 'bad-claims' });
+    }
+    // Past the year 9999 (or before the year 1) is no date a database or a Date holds.
+    for (const time of [{ exp: 253402300800 }, { exp: 1e15 }, { exp: 1e300 }, { nbf: -62135596801 }]) {
+      expect(verify(forge({ alg: 'HS256', typ: 'JWT' }, { ...payloadOf(claims()), ...time }))).toEqual({ ok: false, reason: 'bad-claims' });
+    }
     expect(verify(forge({ alg: 'HS256', typ: 'JWT' }, ['not', 'an', 'object']))).toEqual({ ok: false, reason: 'malformed' });
   });
 });

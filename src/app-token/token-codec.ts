@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { textProblem } from '../common/untrusted-input.js';
 
 /** PSU's claim names (the .NET ClaimTypes URIs). */
 export const CLAIM = {
@@ -89,8 +90,12 @@ function parseSegment(segment: string): Record<string, unknown> | undefined {
   }
 }
 
+/** Seconds from 0001-01-01 to 9999-12-31T23:59:59Z: later (or earlier) claims are malformed, not a date to store. */
+const EARLIEST_SECONDS = -62135596800;
+const LATEST_SECONDS = 253402300799;
+
 function isTime(value: unknown): value is number {
-  return typeof value === 'number' && Number.isFinite(value);
+  return typeof value === 'number' && Number.isFinite(value) && value >= EARLIEST_SECONDS && value <= LATEST_SECONDS;
 }
 
 const refuse = (reason: RefusalReason): VerifyResult => ({ ok: false, reason });
@@ -131,6 +136,8 @@ export function verifyToken(token: unknown, options: VerifyOptions): VerifyResul
   const role = payload[CLAIM.role];
   const roles = typeof role === 'string' ? [role] : Array.isArray(role) && role.every((r) => typeof r === 'string') ? (role as string[]) : undefined;
   if (typeof name !== 'string' || name === '' || typeof hash !== 'string' || !UUID.test(hash) || roles === undefined) return refuse('bad-claims');
+  // The same rule as for request input: a NUL would fail in PostgreSQL, a lone surrogate is not text.
+  if (textProblem(name) !== undefined || roles.some((r) => textProblem(r) !== undefined)) return refuse('bad-claims');
   return {
     ok: true,
     keyIndex,

@@ -16,8 +16,13 @@ function messages(error: ValidationError, path: string): string[] {
   });
 }
 
+/** A message quotes the property name the client sent, which may be 100 kB long: keep answers short. */
+function bounded(message: string): string {
+  return message.length > 300 ? `${message.slice(0, 300)}…` : message;
+}
+
 function flatten(errors: ValidationError[], path = ''): string[] {
-  return errors.flatMap((error) => [...messages(error, path), ...flatten(error.children ?? [], `${path}${error.property}.`)]);
+  return errors.flatMap((error) => [...messages(error, path).map(bounded), ...flatten(error.children ?? [], `${path}${error.property}.`)]);
 }
 
 /**

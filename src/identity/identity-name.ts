@@ -5,9 +5,12 @@ export function identityNameKey(name: string): string {
 
 export const NAME_KEY_MAX_LENGTH = 256;
 
-/** NFKC can lengthen a name (one "ﷺ" becomes 18 characters); the folded form must still fit its column. */
+/**
+ * The name and its folded form both fit their 256-character columns. NFKC can lengthen a name (one "ﷺ"
+ * becomes 18 characters) or shorten it (300 characters of "e" + combining acute become 150 "é").
+ */
 export function nameKeyFits(name: string): boolean {
-  return identityNameKey(name).length <= NAME_KEY_MAX_LENGTH;
+  return name.length <= NAME_KEY_MAX_LENGTH && identityNameKey(name).length <= NAME_KEY_MAX_LENGTH;
 }
 
 /** Printable, no leading/trailing space, no control or format characters; e-mail addresses and DOMAIN\user fit. */

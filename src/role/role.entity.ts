@@ -9,7 +9,7 @@ export class RoleEntity {
   name: string;
 
   /** Look-alike-folded name (see role-name.ts); unique, so `administrator` or `Ａdministrator` collide with the built-in. */
-  @Column({ name: 'name_key', type: 'varchar', length: 64, unique: true })
+  @Column({ name: 'name_key', type: 'varchar', length: 512, unique: true })
   nameKey: string;
 
   @Column({ type: 'varchar', length: 1024, default: '' })

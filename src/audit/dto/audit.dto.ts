@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDate, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { FlexibleDate } from '../../common/flexible-date.decorator.js';
 import { PageQueryDto } from '../../common/pagination.js';
 
 export class AuditIdentityRefDto {
@@ -60,9 +61,8 @@ export class ListAuditQueryDto extends PageQueryDto {
   @Max(2_147_483_647)
   token?: number;
 
-  @ApiPropertyOptional({ description: 'Events at or after this time (ISO 8601)' })
+  @ApiPropertyOptional({ type: String, description: 'Events at or after this time (ISO 8601)', example: '2026-11-01T00:00:00Z' })
   @IsOptional()
-  @Type(() => Date)
-  @IsDate({ message: 'since must be an ISO 8601 date' })
+  @FlexibleDate({ allowNever: false })
   since?: Date;
 }

@@ -4,7 +4,17 @@ import { AppTokens1795888580381 } from './1795888580381-AppTokens.js';
 import { EndpointRules1795889235121 } from './1795889235121-EndpointRules.js';
 import { AppTokenTombstones1795891552626 } from './1795891552626-AppTokenTombstones.js';
 import { TokenTombstonesEverywhere1795920494224 } from './1795920494224-TokenTombstonesEverywhere.js';
+import { RoleNameSkeletons1795921055500 } from './1795921055500-RoleNameSkeletons.js';
 import { ParentTokens1795921585455 } from './1795921585455-ParentTokens.js';
 
 /** In order. New migrations: `npm run migration:generate -- src/database/migrations/Name`, then list them here. */
-export const MIGRATIONS = [Foundation1795887853819, SeedBuiltinRoles1795887853820, AppTokens1795888580381, EndpointRules1795889235121, AppTokenTombstones1795891552626, TokenTombstonesEverywhere1795920494224, ParentTokens1795921585455];
+export const MIGRATIONS = [
+  Foundation1795887853819,
+  SeedBuiltinRoles1795887853820,
+  AppTokens1795888580381,
+  EndpointRules1795889235121,
+  AppTokenTombstones1795891552626,
+  TokenTombstonesEverywhere1795920494224,
+  RoleNameSkeletons1795921055500,
+  ParentTokens1795921585455,
+];

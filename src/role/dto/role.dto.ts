@@ -1,10 +1,19 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
-import { ROLE_NAME_PATTERN } from '../role-name.js';
+import { IsOptional, IsString, Matches, MaxLength, ValidateBy } from 'class-validator';
+import { ROLE_NAME_PATTERN, roleNameKeyProblem } from '../role-name.js';
 
 const ROLE_NAME_MESSAGE = 'name must be 1 to 64 letters, digits, spaces or ._- and start with a letter or digit (no commas)';
 const nfkcTrim = () => Transform(({ value }) => (typeof value === 'string' ? value.normalize('NFKC').trim() : value));
+/** The folded form (look-alikes, case, accents) must fit its column: 400 rather than a database error. */
+const FoldsToKey = () =>
+  ValidateBy({
+    name: 'roleNameFolds',
+    validator: {
+      validate: (value: unknown) => typeof value !== 'string' || roleNameKeyProblem(value) === undefined,
+      defaultMessage: (args) => roleNameKeyProblem(String(args?.value)) ?? 'name cannot be folded',
+    },
+  });
 
 export class RoleDto {
   @ApiProperty({ example: 4 })
@@ -28,6 +37,7 @@ export class CreateRoleDto {
   @nfkcTrim()
   @IsString()
   @Matches(ROLE_NAME_PATTERN, { message: ROLE_NAME_MESSAGE })
+  @FoldsToKey()
   name: string;
 
   @ApiPropertyOptional({ example: 'Calls the payroll API', maxLength: 1024 })
@@ -43,6 +53,7 @@ export class UpdateRoleDto {
   @nfkcTrim()
   @IsString()
   @Matches(ROLE_NAME_PATTERN, { message: ROLE_NAME_MESSAGE })
+  @FoldsToKey()
   name?: string;
 
   @ApiPropertyOptional({ example: 'Calls and configures the payroll API' })
