@@ -50,13 +50,20 @@ describe('migration checks the claims it would write', () => {
     ['a CR/LF', 'evil\r\nadmin'],
     ['a zero-width space', 'ad\u200Bmin'],
     ['a leading space', ' padded'],
-    ['a NUL', 'nul\u0000name'],
     ['300 characters (150 once composed)', 'e\u0301'.repeat(150)],
   ])('refuses a name claim with %s (422), as POST /api/v1/identity would', async (_what, name) => {
     const before = await counts();
     const response = await migrate(name, ['Reader']);
     expect(response.status).toBe(422);
     expect(response.body.message).toMatch(/not a valid identity name/);
+    expect(await counts()).toEqual(before);
+  });
+
+  it('refuses a name claim with a NUL: the body naming it is refused first (400), and nothing is created', async () => {
+    const before = await counts();
+    const response = await migrate('nul\u0000name', ['Reader']);
+    expect(response.status).toBe(400);
+    expect(response.body.message).toMatch(/control character/);
     expect(await counts()).toEqual(before);
   });
 });

@@ -5,7 +5,7 @@ import { isUniqueViolation } from '../common/database-errors.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
-import { IDENTITY_NAME_MESSAGE, identityNameKey, isValidIdentityName, nameKeyFits } from '../identity/identity-name.js';
+import { IDENTITY_NAME_MESSAGE, identityNameKey, isValidIdentityName } from '../identity/identity-name.js';
 import { roleNameKey } from '../role/role-name.js';
 import { lifetimePolicy, lifetimeProblem, type LifetimePolicy } from './app-token-policy.js';
 import { toAppTokenDto } from './app-token.mapper.js';
@@ -39,7 +39,6 @@ export class AppTokenMigrationService {
     if (!verified.ok) throw new UnprocessableEntityException(`cannot migrate: ${REFUSAL_MESSAGES[verified.reason]}`);
     const { claims } = verified;
     if (claims.exp !== undefined && claims.exp * 1000 <= now) throw new UnprocessableEntityException('cannot migrate: the token has expired');
-    if (!nameKeyFits(claims.name)) throw new UnprocessableEntityException('cannot migrate: the name claim is longer than 256 characters once normalised');
     // The claim may create an identity: it must be a name POST /api/v1/identity would accept.
     if (!isValidIdentityName(claims.name)) throw new UnprocessableEntityException(`cannot migrate: the name claim is not a valid identity name (${IDENTITY_NAME_MESSAGE})`);
     if (identityNameKey(dto.identity.name) !== identityNameKey(claims.name)) {

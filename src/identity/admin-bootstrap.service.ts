@@ -1,15 +1,15 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { AuditAction, AuditService } from '../audit/audit.service.js';
+import { AuditAction } from '../audit/audit.service.js';
 import { PasswordService } from '../auth/password.service.js';
 import { randomSecret } from '../common/crypto.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { RoleEntity } from '../role/role.entity.js';
 import { SessionEntity } from '../auth/session.entity.js';
-import { InvalidationService, type Invalidation } from '../database/invalidation.service.js';
 import { BOOTSTRAP_LOCK } from '../database/locks.js';
+import { UnitOfWork } from '../database/unit-of-work.js';
 import { identityNameKey } from './identity-name.js';
 import { IdentityEntity } from './identity.entity.js';
 import { InitialAdminPassword } from './initial-admin-password.js';
@@ -47,8 +47,7 @@ export class AdminBootstrapService implements OnApplicationBootstrap {
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly passwords: PasswordService,
-    private readonly audit: AuditService,
-    private readonly invalidation: InvalidationService,
+    private readonly unitOfWork: UnitOfWork,
     private readonly initialPassword: InitialAdminPassword,
   ) {}
 
@@ -62,10 +61,9 @@ export class AdminBootstrapService implements OnApplicationBootstrap {
     if (!empty && !this.config.adminResetPassword) return;
     const generatedPassword = this.config.adminPassword === undefined ? randomSecret(18) : undefined;
     const passwordHash = await this.passwords.hash(this.config.adminPassword ?? generatedPassword!);
-    const events: Invalidation[] = [];
     let kept = false;
-    this.created = await this.dataSource.transaction(async (manager) => {
-      await manager.query('SELECT pg_advisory_xact_lock($1)', [BOOTSTRAP_LOCK]);
+    this.created = await this.unitOfWork.run(async (tx) => {
+      const { manager } = tx;
       const nameKey = identityNameKey(this.config.adminUsername);
       const existing = await manager.findOne(IdentityEntity, { where: { nameKey }, relations: { roles: true } });
       const anyone = existing !== null || (await manager.count(IdentityEntity)) > 0;
@@ -81,27 +79,22 @@ export class AdminBootstrapService implements OnApplicationBootstrap {
       if (existing) {
         // ADMIN_RESET_PASSWORD: a recovery, so the old password's sessions end and its tokens see the change.
         await manager.delete(SessionEntity, { identityId: saved.id });
-        events.push({ kind: 'identity', id: saved.id });
-        await this.invalidation.notify(manager, events);
+        tx.invalidate({ kind: 'identity', id: saved.id });
       }
-      await this.audit.record(
-        {
-          action: existing ? AuditAction.AdminPasswordReset : AuditAction.AdminBootstrapped,
-          targetIdentity: saved,
-          detail: { generatedPassword: generatedPassword !== undefined },
-        },
-        manager,
-      );
+      await tx.audit({
+        action: existing ? AuditAction.AdminPasswordReset : AuditAction.AdminBootstrapped,
+        targetIdentity: saved,
+        detail: { generatedPassword: generatedPassword !== undefined },
+      });
       // Kept before the commit: an admin never exists whose generated password is only on a console.
       if (generatedPassword !== undefined) kept = await this.initialPassword.keep(generatedPassword);
       return { name: saved.name, generatedPassword, reset: existing !== null };
-    });
+    }, { lock: BOOTSTRAP_LOCK });
     // A configured password replaces a generated one nobody used: that one no longer works.
     if (this.created && generatedPassword === undefined) await this.initialPassword.discard();
     if (this.created?.generatedPassword !== undefined && !kept) {
       this.pending = { name: this.created.name, password: this.created.generatedPassword, file: undefined };
     }
-    this.invalidation.apply(events);
     if (this.created?.reset) {
       this.logger.warn(`ADMIN_RESET_PASSWORD: reset the password of "${this.created.name}"; remove the variable, or it resets again at every start`);
     } else if (this.created) {

@@ -15,7 +15,7 @@ export function nameKeyFits(name: string): boolean {
 
 /** Printable, no leading/trailing space, no control or format characters; e-mail addresses and DOMAIN\user fit. */
 export const IDENTITY_NAME_PATTERN = /^(?!\s)[^\p{Cc}\p{Cf}]{1,256}(?<!\s)$/u;
-export const IDENTITY_NAME_MESSAGE = 'name must be 1 to 256 printable characters without leading or trailing spaces';
+export const IDENTITY_NAME_MESSAGE = 'name must be 1 to 256 printable characters (256 also once normalised) without leading or trailing spaces';
 
 /** What POST /api/v1/identity accepts as a name (after trimming), for names that arrive any other way. */
 export function isValidIdentityName(name: string): boolean {
