@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type pg from 'pg';
 import { ADMIN_PASSWORD, startApp, TEST_SIGNING_KEY, type TestApp } from './support/app.js';
 import { connect, databaseMode } from './support/database.js';
@@ -154,6 +156,45 @@ serverOnly('races and floods against one PostgreSQL', () => {
         expect(r.startedAfter2xx).toBeGreaterThanOrEqual(10);
       }
       expect(rounds.map((r) => r.lateSuccesses)).toEqual(rounds.map(() => 0));
+    });
+
+    it('across instances whose clocks are 2 s apart (hosts without NTP): no use that starts after the revoke\'s 2xx succeeds', async () => {
+      const skewedBy = (ms: number) =>
+        startServer({
+          DATABASE_URL: a.db.url,
+          JWT_SIGNING_KEY: TEST_SIGNING_KEY,
+          ADMIN_PASSWORD,
+          LOG_LEVEL: 'info',
+          NODE_OPTIONS: `--import=${pathToFileURL(path.resolve('test/support/skewed-clock.mjs')).href}`,
+          APPTOKEN_TEST_CLOCK_SKEW_MS: String(ms),
+        });
+      const [behind, ahead] = await Promise.all([skewedBy(-2000), skewedBy(2000)]);
+      try {
+        const aheadSession = await new HttpClient(ahead.baseUrl).signin('admin', ADMIN_PASSWORD);
+        const revokeOnAhead = (id: number) => () =>
+          fetch(`${ahead.baseUrl}/api/v1/apptoken/${id}/revoke`, { method: 'POST', headers: { cookie: `apptoken_session=${aheadSession}` } });
+        const readerBehind = [];
+        const writerAhead = [];
+        for (let round = 0; round < 2; round++) {
+          // Revoked by an instance on time, used on one whose clock runs behind.
+          let { id, token } = await grant();
+          await warm(behind.baseUrl, token);
+          readerBehind.push(judge(await burstWhileRevoking(behind.baseUrl, token, revokeOnA(id))));
+          // Revoked by an instance whose clock runs ahead, used on one on time.
+          ({ id, token } = await grant());
+          await warm(a.baseUrl, token);
+          writerAhead.push(judge(await burstWhileRevoking(a.baseUrl, token, revokeOnAhead(id))));
+        }
+        report('revoke on A, uses on an instance 2 s behind', readerBehind);
+        report('revoke on an instance 2 s ahead, uses on A', writerAhead);
+        for (const r of [...readerBehind, ...writerAhead]) {
+          expect(r.ok).toBeGreaterThan(0);
+          expect(r.startedAfter2xx).toBeGreaterThanOrEqual(10);
+        }
+        expect([...readerBehind, ...writerAhead].map((r) => r.lateSuccesses)).toEqual([0, 0, 0, 0]);
+      } finally {
+        await Promise.all([behind.stop(), ahead.stop()]);
+      }
     });
   });
 

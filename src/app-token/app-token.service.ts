@@ -19,6 +19,7 @@ import { pageWindow } from '../common/pagination.js';
 import { joinRoles } from '../common/role-list.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
+import { databaseNow } from '../database/clock.js';
 import { InvalidationService, type Invalidation } from '../database/invalidation.service.js';
 import { identityNameKey, nameKeyFits } from '../identity/identity-name.js';
 import { IdentityEntity } from '../identity/identity.entity.js';
@@ -212,7 +213,7 @@ export class AppTokenService {
   /** Idempotent: a revoked token stays revoked with its first revocation date. */
   async revoke(actor: Principal, id: number, address: string): Promise<AppTokenDto> {
     const token = await this.changeToken(actor, id, async (manager, token) => {
-      const now = new Date();
+      const now = await databaseNow(manager);
       if (token.revokedAt !== null && token.revokedAt <= now) return [];
       token.revokedAt = now;
       await manager.update(AppTokenEntity, { id: token.id }, { revokedAt: now });
@@ -226,7 +227,7 @@ export class AppTokenService {
   async rotate(actor: Principal, id: number, graceSeconds: number, address: string): Promise<AppTokenDto> {
     let created: { token: AppTokenEntity; value: string } | undefined;
     await this.changeToken(actor, id, async (manager, old) => {
-      const now = Date.now();
+      const now = (await databaseNow(manager)).getTime();
       if (old.revokedAt !== null && old.revokedAt.getTime() <= now) throw new ConflictException(`token ${old.id} is revoked; grant a new one instead`);
       if (old.expiresAt !== null && old.expiresAt.getTime() <= now) throw new ConflictException(`token ${old.id} has expired; grant a new one instead`);
       if (old.identity.disabled) throw new ConflictException(`identity "${old.identity.name}" is disabled`);
