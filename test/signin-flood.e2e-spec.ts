@@ -11,7 +11,7 @@ if (databaseMode() !== 'server') {
   process.stdout.write('SKIPPED: the sign-in flood runs the built server against a PostgreSQL server\n');
 }
 
-const FLOOD = { seconds: 5, connections: 20, users: 5000, addresses: 4 };
+const FLOOD = { seconds: 5, connections: 20, rate: 500, users: 5000, addresses: 4 };
 const FLOOD_SCRIPT = path.resolve('test/support/signin-flood.mjs');
 
 interface FloodResult {
@@ -100,7 +100,7 @@ serverOnly('a bounded sign-in flood (wrong passwords, many user names)', () => {
     const codes = result.statusCodes;
     const refused = (codes['401'] ?? 0) + (codes['429'] ?? 0);
     process.stdout.write(
-      `sign-in flood: ${result.requests} requests in ${FLOOD.seconds} s over ${FLOOD.connections} connections, status counts ${JSON.stringify(codes)}, ` +
+      `sign-in flood: ${result.requests} requests in ${FLOOD.seconds} s over ${FLOOD.connections} connections (at most ${FLOOD.rate}/s), status counts ${JSON.stringify(codes)}, ` +
         `errors ${result.errors}, timeouts ${result.timeouts}, flood's own p99 ${result.latencyP99} ms\n` +
         `GET /api/v1/identity/my: idle p99 ${idleP99.toFixed(2)} ms (200 requests), during the flood p99 ${floodP99.toFixed(2)} ms, ` +
         `worst ${Math.max(...during).toFixed(2)} ms (${during.length} requests); bystander sign-in ${signin.status} in ${signin.ms.toFixed(1)} ms\n`,
