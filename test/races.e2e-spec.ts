@@ -198,6 +198,33 @@ serverOnly('races and floods against one PostgreSQL', () => {
     });
   });
 
+  it('deleting a role while it is being given (identity update, identity creation, grant) answers 4xx, never 500', async () => {
+    const target = (await a.http.post('/api/v1/identity', { name: 'role-race-target', source: 'service', roles: ['Reader'] }, { session })).body.id;
+    const holder = (await a.http.post('/api/v1/identity', { name: 'role-race-holder', source: 'service', roles: ['Reader'] }, { session })).body.id;
+    const statuses = new Map<string, number>();
+    const count = (label: string, status: number) => statuses.set(`${label} ${status}`, (statuses.get(`${label} ${status}`) ?? 0) + 1);
+    for (let round = 0; round < 30; round++) {
+      const role = `Temp${round}`;
+      expect((await a.http.post('/api/v1/role', { name: role }, { session })).status).toBe(201);
+      expect((await a.http.patch(`/api/v1/identity/${holder}`, { roles: ['Reader', role] }, { session })).status).toBe(200);
+      const [update, create, grantWith, deleted] = await Promise.all([
+        a.http.patch(`/api/v1/identity/${target}`, { roles: ['Reader', role] }, { session }),
+        a.http.post('/api/v1/identity', { name: `role-race-${round}`, source: 'service', roles: [role] }, { session }),
+        a.http.post('/api/v1/apptoken/grant', { identity: { id: holder }, roles: [role] }, { session }),
+        a.http.delete(`/api/v1/role/${role}`, { session }),
+      ]);
+      count('update', update.status);
+      count('create', create.status);
+      count('grant', grantWith.status);
+      count('role delete', deleted.status);
+      for (const response of [update, create, grantWith, deleted]) {
+        if (response.status >= 500) process.stdout.write(`round ${round}: ${response.status} ${response.text}\n`);
+        expect(response.status).toBeLessThan(500);
+      }
+    }
+    process.stdout.write(`role deleted while given: ${JSON.stringify(Object.fromEntries(statuses))}\n`);
+  });
+
   describe('two Administrators removing each other at once', () => {
     const ROUNDS = 20;
     const names = ['race-admin-x', 'race-admin-y'] as const;
