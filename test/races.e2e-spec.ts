@@ -86,8 +86,8 @@ function report(label: string, rounds: Array<ReturnType<typeof judge>>): void {
   const slowest = Math.max(...rounds.map((r) => r.revokeMs));
   process.stdout.write(
     `${label}: ${rounds.length} rounds x ${TOTAL} uses: ${sum('ok')} accepted, ${sum('refused')} refused, ` +
-      `${sum('startedAfter2xx')} started after the revoke's 2xx, ${sum('lateSuccesses')} of those accepted; ` +
-      `latest accepted use started ${latest.toFixed(2)} ms relative to the 2xx; slowest revoke ${slowest.toFixed(1)} ms\n`,
+      `${sum('startedAfter2xx')} started after the change's 2xx, ${sum('lateSuccesses')} of those accepted; ` +
+      `latest accepted use started ${latest.toFixed(2)} ms relative to the 2xx; slowest change ${slowest.toFixed(1)} ms\n`,
   );
 }
 
@@ -156,6 +156,29 @@ serverOnly('races and floods against one PostgreSQL', () => {
         expect(r.startedAfter2xx).toBeGreaterThanOrEqual(10);
       }
       expect(rounds.map((r) => r.lateSuccesses)).toEqual(rounds.map(() => 0));
+    });
+
+    it('and a token whose identity is disabled mid-burst: no use on A or B that starts after the 2xx succeeds', async () => {
+      const id = (await a.http.post('/api/v1/identity', { name: 'disabled-mid-burst', source: 'service', roles: ['Reader'] }, { session })).body.id;
+      const disable = (disabled: boolean) => () =>
+        fetch(`${a.baseUrl}/api/v1/identity/${id}`, {
+          method: 'PATCH',
+          headers: { cookie: `apptoken_session=${session}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ disabled }),
+        });
+      const token = (await a.http.get(`/api/v1/apptoken/grant/${id}`, { session })).body.token as string;
+      const rounds = [];
+      for (const target of [a.baseUrl, b.baseUrl, a.baseUrl, b.baseUrl]) {
+        await warm(target, token);
+        rounds.push(judge(await burstWhileRevoking(target, token, disable(true))));
+        expect((await disable(false)()).status).toBe(200);
+      }
+      report('identity disabled on A, uses on A and B', rounds);
+      for (const r of rounds) {
+        expect(r.ok).toBeGreaterThan(0);
+        expect(r.startedAfter2xx).toBeGreaterThanOrEqual(10);
+      }
+      expect(rounds.map((r) => r.lateSuccesses)).toEqual([0, 0, 0, 0]);
     });
 
     it('across instances whose clocks are 2 s apart (hosts without NTP): no use that starts after the revoke\'s 2xx succeeds', async () => {
