@@ -6,6 +6,7 @@ import { ADMIN_PASSWORD, startApp, TEST_SIGNING_KEY, type TestApp } from './supp
 import { connect, databaseMode } from './support/database.js';
 import { HttpClient } from './support/http.js';
 import { killAll, startServer, type RunningServer } from './support/process.js';
+import { mintPsuToken } from './support/tokens.js';
 
 const serverOnly = databaseMode() === 'server' ? describe : describe.skip;
 if (databaseMode() !== 'server') {
@@ -246,6 +247,27 @@ serverOnly('races and floods against one PostgreSQL', () => {
       }
     }
     process.stdout.write(`role deleted while given: ${JSON.stringify(Object.fromEntries(statuses))}\n`);
+  });
+
+  it('deleting an identity while a token is migrated to it answers 4xx, never 500', async () => {
+    const statuses = new Map<string, number>();
+    const count = (label: string, status: number) => statuses.set(`${label} ${status}`, (statuses.get(`${label} ${status}`) ?? 0) + 1);
+    for (let round = 0; round < 30; round++) {
+      const name = `migration-race-${round}`;
+      const id = (await a.http.post('/api/v1/identity', { name, source: 'service', roles: ['Reader'] }, { session })).body.id;
+      const token = mintPsuToken({ name, roles: ['Reader'] }, TEST_SIGNING_KEY);
+      const [migrated, deleted] = await Promise.all([
+        a.http.post('/api/v1/apptoken', { token, identity: { name }, role: ['Reader'] }, { session }),
+        a.http.delete(`/api/v1/identity/${id}`, { session }),
+      ]);
+      count('migrate', migrated.status);
+      count('delete', deleted.status);
+      for (const response of [migrated, deleted]) {
+        if (response.status >= 500) process.stdout.write(`round ${round}: ${response.status} ${response.text}\n`);
+        expect(response.status).toBeLessThan(500);
+      }
+    }
+    process.stdout.write(`identity deleted while a token is migrated to it: ${JSON.stringify(Object.fromEntries(statuses))}\n`);
   });
 
   describe('two Administrators removing each other at once', () => {
