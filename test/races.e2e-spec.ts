@@ -252,7 +252,7 @@ serverOnly('races and floods against one PostgreSQL', () => {
   it('deleting an identity while a token is migrated to it answers 4xx, never 500', async () => {
     const statuses = new Map<string, number>();
     const count = (label: string, status: number) => statuses.set(`${label} ${status}`, (statuses.get(`${label} ${status}`) ?? 0) + 1);
-    for (let round = 0; round < 30; round++) {
+    for (let round = 0; round < 60; round++) {
       const name = `migration-race-${round}`;
       const id = (await a.http.post('/api/v1/identity', { name, source: 'service', roles: ['Reader'] }, { session })).body.id;
       const token = mintPsuToken({ name, roles: ['Reader'] }, TEST_SIGNING_KEY);

@@ -430,7 +430,9 @@ export class AppTokenService {
       .orIgnore()
       .returning(['id'])
       .execute();
-    const identity = await manager.findOneOrFail(IdentityEntity, { where: { nameKey }, relations: { roles: true } });
+    const identity = await manager.findOne(IdentityEntity, { where: { nameKey }, relations: { roles: true } });
+    // It existed at the insert and a concurrent deletion committed since.
+    if (!identity) throw new ConflictException(`identity "${name}" was deleted meanwhile; retry`);
     if (inserted.raw.length > 0) {
       await manager.createQueryBuilder().relation(IdentityEntity, 'roles').of(identity).add(roles);
       identity.roles = roles;
