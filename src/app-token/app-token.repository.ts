@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { ConflictException, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Brackets, In, type DataSource, type EntityManager } from 'typeorm';
 import { IdentityEntity } from '../identity/identity.entity.js';
@@ -184,7 +184,9 @@ export class AppTokenRepository {
       .orIgnore()
       .returning(['id'])
       .execute();
-    const identity = await manager.findOneOrFail(IdentityEntity, { where: { nameKey }, relations: { roles: true } });
+    const identity = await manager.findOne(IdentityEntity, { where: { nameKey }, relations: { roles: true } });
+    // It existed at the insert and a concurrent deletion committed since.
+    if (!identity) throw new ConflictException(`identity "${name}" was deleted meanwhile; retry`);
     if (inserted.raw.length > 0) {
       await manager.createQueryBuilder().relation(IdentityEntity, 'roles').of(identity).add(roles);
       identity.roles = roles;

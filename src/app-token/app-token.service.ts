@@ -5,6 +5,7 @@ import { NEVER, type Expiration } from '../common/flexible-date.js';
 import { pageWindow } from '../common/pagination.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
+import { databaseNow } from '../database/clock.js';
 import { UnitOfWork, type Transaction } from '../database/unit-of-work.js';
 import { identityNameKey } from '../identity/identity-name.js';
 import type { IdentityEntity } from '../identity/identity.entity.js';
@@ -105,7 +106,7 @@ export class AppTokenService {
   /** Idempotent: a revoked token stays revoked with its first revocation date. */
   async revoke(actor: Principal, id: number, address: string): Promise<AppTokenDto> {
     const token = await this.changeToken(actor, id, async (tx, token) => {
-      const now = new Date();
+      const now = await databaseNow(tx.manager);
       if (token.revokedAt !== null && token.revokedAt <= now) return;
       token.revokedAt = now;
       await this.tokens.setRevokedAt(tx.manager, token.id, now);
@@ -120,7 +121,7 @@ export class AppTokenService {
   async rotate(actor: Principal, id: number, graceSeconds: number, address: string): Promise<AppTokenDto> {
     let created: { token: AppTokenEntity; value: string } | undefined;
     await this.changeToken(actor, id, async (tx, old) => {
-      const now = Date.now();
+      const now = (await databaseNow(tx.manager)).getTime();
       if (old.revokedAt !== null && old.revokedAt.getTime() <= now) throw new ConflictException(`token ${old.id} is revoked; grant a new one instead`);
       if (old.expiresAt !== null && old.expiresAt.getTime() <= now) throw new ConflictException(`token ${old.id} has expired; grant a new one instead`);
       if (old.identity.disabled) throw new ConflictException(`identity "${old.identity.name}" is disabled`);

@@ -77,13 +77,14 @@ export class TokenRecords {
 
   private async loadToken(hash: string): Promise<TokenRecord | null> {
     const rows = (await this.dataSource.query(
-      `SELECT t.id, t.token_sha256, t.identity_id, t.expires_at, t.revoked_at,
+      `SELECT t.id, t.token_sha256, t.identity_id, t.expires_at,
+              extract(epoch FROM t.revoked_at - clock_timestamp()) * 1000 AS revoked_in_ms,
               coalesce(array_agg(tr.role_id) FILTER (WHERE tr.role_id IS NOT NULL), '{}') AS role_ids
          FROM app_token t LEFT JOIN app_token_role tr ON tr.app_token_id = t.id
         WHERE t.hash = $1
         GROUP BY t.id`,
       [hash],
-    )) as Array<{ id: number; token_sha256: Buffer; identity_id: number; expires_at: Date | null; revoked_at: Date | null; role_ids: number[] }>;
+    )) as Array<{ id: number; token_sha256: Buffer; identity_id: number; expires_at: Date | null; revoked_in_ms: string | null; role_ids: number[] }>;
     const row = rows[0];
     if (!row) return null;
     return {
@@ -91,7 +92,9 @@ export class TokenRecords {
       tokenSha256: row.token_sha256,
       identityId: row.identity_id,
       expiresAt: row.expires_at?.getTime() ?? null,
-      revokedAt: row.revoked_at?.getTime() ?? null,
+      // Measured on the database's clock, where revocations are written, and kept on this instance's:
+      // an instance whose clock runs behind still refuses a token from the moment it is revoked.
+      revokedAt: row.revoked_in_ms === null ? null : Date.now() + Number(row.revoked_in_ms),
       roleIds: row.role_ids,
     };
   }

@@ -28,7 +28,7 @@ export class AuthController {
   })
   @ApiOkResponse({ type: IdentityDto })
   @ApiUnauthorizedResponse({ type: SigninFailedDto, description: 'Unknown user or wrong password (the same answer for both)' })
-  @ApiTooManyRequestsResponse({ type: ErrorResponseDto, description: 'Too many failures for this user name or address; see Retry-After' })
+  @ApiTooManyRequestsResponse({ type: ErrorResponseDto, description: 'Too many failures for this user name or address, or too many sign-ins in progress from this address; see Retry-After' })
   async signin(
     @Body() dto: SigninDto,
     @ClientAddress() address: string,

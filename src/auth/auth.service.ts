@@ -1,5 +1,6 @@
 import { BadRequestException, HttpException, HttpStatus, Injectable, Logger, UnauthorizedException } from '@nestjs/common';
 import { AuditAction, AuditService } from '../audit/audit.service.js';
+import { ConcurrencyLimit } from '../common/concurrency-limit.js';
 import { sha256 } from '../common/crypto.js';
 import type { IdentityDto } from '../identity/dto/identity.dto.js';
 import { identityNameKey } from '../identity/identity-name.js';
@@ -7,17 +8,36 @@ import { toIdentityDto } from '../identity/identity.mapper.js';
 import { IdentityRepository } from '../identity/identity.repository.js';
 import { InitialAdminPassword } from '../identity/initial-admin-password.js';
 import type { SigninDto } from './dto/signin.dto.js';
-import { PasswordService } from './password.service.js';
+import { HASHING_CONCURRENCY, HASHING_QUEUE, PasswordService } from './password.service.js';
 import type { Principal } from './principal.js';
 import { SessionService } from './session.service.js';
 import { SigninThrottleService } from './signin-throttle.service.js';
 
 const SIGNIN_FAILED = 'Invalid user name or password';
+/**
+ * Sign-ins in progress at once. Each holds a database connection for its throttle, lookup and audit
+ * statements; without a cap a flood of attempts (even throttled ones, which never hash) takes the whole
+ * pool and every other request queues behind it. Twice the hashing slots, so one attempt's statements
+ * overlap another's hash.
+ */
+export const SIGNIN_CONCURRENCY = 2 * HASHING_CONCURRENCY;
+/** Places one client address may hold among the sign-ins in progress and waiting, so one client cannot fill the queue. */
+export const SIGNINS_PER_ADDRESS = 4;
 
 export class SigninThrottledException extends HttpException {
   constructor(readonly retryAfterSeconds: number) {
     super(
       { message: `Too many failed sign-ins; try again in ${retryAfterSeconds} seconds`, errorMessage: 'Too many failed sign-ins' },
+      HttpStatus.TOO_MANY_REQUESTS,
+    );
+  }
+}
+
+export class SigninsInProgressException extends HttpException {
+  readonly retryAfterSeconds = 1;
+  constructor() {
+    super(
+      { message: 'Too many sign-ins in progress from this address; retry in a second', errorMessage: 'Too many sign-ins in progress' },
       HttpStatus.TOO_MANY_REQUESTS,
     );
   }
@@ -32,6 +52,9 @@ export interface SigninResult {
 @Injectable()
 export class AuthService {
   private readonly logger = new Logger(AuthService.name);
+  private readonly inProgress = new ConcurrencyLimit(SIGNIN_CONCURRENCY, HASHING_QUEUE);
+  /** Sign-ins in progress or waiting, per client address. */
+  private readonly perAddress = new Map<string, number>();
 
   constructor(
     private readonly identities: IdentityRepository,
@@ -48,6 +71,19 @@ export class AuthService {
    * the time tells whether the user exists.
    */
   async signin(dto: SigninDto, address: string, userAgent: string | undefined): Promise<SigninResult> {
+    const held = this.perAddress.get(address) ?? 0;
+    if (held >= SIGNINS_PER_ADDRESS) throw new SigninsInProgressException();
+    this.perAddress.set(address, held + 1);
+    try {
+      return await this.inProgress.run(() => this.attempt(dto, address, userAgent));
+    } finally {
+      const left = this.perAddress.get(address)! - 1;
+      if (left === 0) this.perAddress.delete(address);
+      else this.perAddress.set(address, left);
+    }
+  }
+
+  private async attempt(dto: SigninDto, address: string, userAgent: string | undefined): Promise<SigninResult> {
     const nameKey = identityNameKey(dto.username.trim());
     const throttleKey = sha256(nameKey);
     const reservation = await this.throttle.reserve(throttleKey, address);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { BusyException, PasswordService } from './password.service.js';
+import { availableParallelism } from 'node:os';
+import { BusyException, HASHING_CONCURRENCY, HASHING_QUEUE, PasswordService } from './password.service.js';
 
 describe('PasswordService', () => {
   const passwords = new PasswordService();
@@ -15,10 +16,15 @@ describe('PasswordService', () => {
     expect(await passwords.verify(null, 'anything')).toBe(false);
   });
 
-  it('answers a flood past 4 running and 64 waiting with 503 Busy instead of queueing it', async () => {
+  it('runs fewer hashes at once than there are cores (one at least, at most 3 of libuv\'s 4 threads)', () => {
+    expect(HASHING_CONCURRENCY).toBe(Math.max(1, Math.min(availableParallelism() - 1, 3)));
+  });
+
+  it('answers a flood past its running and 64 waiting hashes with 503 Busy instead of queueing it', async () => {
     const results = await Promise.allSettled(Array.from({ length: 100 }, () => passwords.hash('flood-password')));
     const busy = results.filter((r) => r.status === 'rejected');
-    expect(busy).toHaveLength(32);
+    expect(HASHING_QUEUE).toBe(64);
+    expect(busy).toHaveLength(100 - HASHING_CONCURRENCY - HASHING_QUEUE);
     expect((busy[0] as PromiseRejectedResult).reason).toBeInstanceOf(BusyException);
     expect(((busy[0] as PromiseRejectedResult).reason as BusyException).getStatus()).toBe(503);
     // Once the flood drains, work is accepted again.

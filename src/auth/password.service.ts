@@ -1,5 +1,9 @@
-import { Injectable, ServiceUnavailableException } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { Algorithm, hash, verify } from '@node-rs/argon2';
+import { availableParallelism } from 'node:os';
+import { ConcurrencyLimit } from '../common/concurrency-limit.js';
+
+export { BusyException } from '../common/concurrency-limit.js';
 
 /** OWASP's argon2id floor: 19 MiB, 2 passes, 1 lane (about 20 ms here). */
 export const ARGON2_OPTIONS = { algorithm: Algorithm.Argon2id, memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
@@ -7,16 +11,14 @@ export const ARGON2_OPTIONS = { algorithm: Algorithm.Argon2id, memoryCost: 19456
 export const PASSWORD_MIN_LENGTH = 8;
 export const PASSWORD_MAX_LENGTH = 1024;
 
-/** How many hashes may run at once, and how many may wait, before callers are told to come back. */
-const MAX_RUNNING = 4;
-const MAX_WAITING = 64;
-
-export class BusyException extends ServiceUnavailableException {
-  readonly retryAfterSeconds = 1;
-  constructor() {
-    super('Too many sign-ins in progress; retry in a second');
-  }
-}
+/**
+ * How many hashes may run at once: fewer than the cores, so a flood of sign-ins always leaves one core to
+ * the event loop (every other request), and never all four threads of libuv's pool, which file and DNS
+ * work share. On 2 cores that is 1.
+ */
+export const HASHING_CONCURRENCY = Math.max(1, Math.min(availableParallelism() - 1, 3));
+/** How many may wait for a turn before callers are told to come back. */
+export const HASHING_QUEUE = 64;
 
 /**
  * argon2id hashing with a cap on concurrent work: a flood of sign-ins gets 503 with Retry-After
@@ -24,35 +26,18 @@ export class BusyException extends ServiceUnavailableException {
  */
 @Injectable()
 export class PasswordService {
-  private running = 0;
-  private readonly waiting: Array<() => void> = [];
+  private readonly limit = new ConcurrencyLimit(HASHING_CONCURRENCY, HASHING_QUEUE);
   /** Verified when the user is unknown or has no password, so both paths cost the same. */
   private readonly dummyHash: Promise<string> = hash('dummy password for timing equality', ARGON2_OPTIONS);
 
   async hash(password: string): Promise<string> {
-    return this.limited(() => hash(password, ARGON2_OPTIONS));
+    return this.limit.run(() => hash(password, ARGON2_OPTIONS));
   }
 
   /** True when `password` matches `passwordHash`; with no hash, spends the same time and returns false. */
   async verify(passwordHash: string | null, password: string): Promise<boolean> {
     const target = passwordHash ?? (await this.dummyHash);
-    const matches = await this.limited(() => verify(target, password).catch(() => false));
+    const matches = await this.limit.run(() => verify(target, password).catch(() => false));
     return passwordHash !== null && matches;
-  }
-
-  private async limited<T>(work: () => Promise<T>): Promise<T> {
-    if (this.running >= MAX_RUNNING) {
-      if (this.waiting.length >= MAX_WAITING) throw new BusyException();
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
-    } else {
-      this.running++;
-    }
-    try {
-      return await work();
-    } finally {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.running--;
-    }
   }
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { BadRequestException, Logger, NotFoundException } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
+import { QueryFailedError } from 'typeorm';
 import { isDatabaseUnavailable, toErrorBody } from './http-exception.filter.js';
 
 const request = { id: 'req-1', method: 'GET', routeOptions: { url: '/x' } } as unknown as FastifyRequest;
@@ -27,6 +28,14 @@ describe('toErrorBody', () => {
     expect(JSON.stringify(logged)).not.toContain('argon2id');
     expect(JSON.stringify(logged)).not.toContain('INSERT INTO');
     expect(JSON.stringify(logged)).toContain('value too long');
+  });
+
+  it('answers a foreign-key violation (what a change refers to was removed meanwhile) with 409, not 500', () => {
+    const driverError = Object.assign(new Error('insert or update on table "app_token_role" violates foreign key constraint'), { code: '23503' });
+    const body = toErrorBody(new QueryFailedError('INSERT INTO app_token_role ...', [1, 2], driverError), request, logger);
+    expect(body.statusCode).toBe(409);
+    expect(body.message).toMatch(/removed meanwhile/);
+    expect(JSON.stringify(body)).not.toContain('app_token_role');
   });
 
   it('answers a lost database connection with 503', () => {

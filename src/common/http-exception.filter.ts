@@ -1,6 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { STATUS_CODES } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { isForeignKeyViolation } from './database-errors.js';
 
 export interface ErrorBody {
   statusCode: number;
@@ -63,6 +64,10 @@ export function toErrorBody(exception: unknown, request: FastifyRequest, logger:
     if (status === 500) return internal(exception, request, logger, status);
     if (status > 500) body.requestId = request.id;
     return body;
+  }
+  if (isForeignKeyViolation(exception)) {
+    // A concurrent change removed something this one refers to (a role deleted while it was being given).
+    return { statusCode: 409, error: 'Conflict', message: 'Something this change refers to was removed meanwhile by another change; reload and retry' };
   }
   if (isDatabaseUnavailable(exception)) {
     logger.warn({ requestId: request.id, error: loggableError(exception) }, 'database unavailable');

@@ -37,8 +37,11 @@ export class RoleService {
   async resolve(names: readonly string[], manager?: EntityManager): Promise<RoleEntity[]> {
     const keys = [...new Set(names.map(roleNameKey))];
     if (keys.length === 0) return [];
-    const repository = manager ? manager.getRepository(RoleEntity) : this.roles;
-    const found = await repository.find({ where: { nameKey: In(keys) } });
+    // Inside a transaction the roles are locked as a foreign key would lock them: a concurrent deletion
+    // waits for this change (and then takes the role away from it) instead of failing it.
+    const found = manager
+      ? await manager.getRepository(RoleEntity).find({ where: { nameKey: In(keys) }, lock: { mode: 'for_key_share' } })
+      : await this.roles.find({ where: { nameKey: In(keys) } });
     const byKey = new Map(found.map((role) => [role.nameKey, role]));
     for (const name of names) {
       if (!byKey.has(roleNameKey(name))) throw new BadRequestException(`unknown role "${name.slice(0, 64)}"`);
