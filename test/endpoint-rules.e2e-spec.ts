@@ -195,6 +195,9 @@ describe('custom API endpoint rules and forward-auth', () => {
       expect((await t.http.get('/api/v1/apptoken/verify?role=Operator&role=Reader', { token: tokens.reader })).status).toBe(200);
       expect((await t.http.get('/api/v1/apptoken/verify?role=Operator,Reader', { token: tokens.reader })).status).toBe(200);
       expect((await t.http.get('/api/v1/apptoken/verify?role=Payroll')).status).toBe(401);
+      // Either question, never both: ?role= cannot stand in for the rules of the original request.
+      const both = await t.http.get('/api/v1/apptoken/verify?role=Reader', { token: tokens.reader, headers: { 'x-original-method': 'GET', 'x-original-uri': '/payroll/a' } });
+      expect(both.status).toBe(400);
       // Case only: a look-alike or separator-folded name is not the role (the rule names the role itself).
       for (const lookalike of ['Payr0ll', 'PAY ROLL', 'Pay-roll', 'Pаyroll']) {
         const response = await t.http.get(`/api/v1/apptoken/verify?role=${encodeURIComponent(lookalike)}`, { token: tokens.payroll });

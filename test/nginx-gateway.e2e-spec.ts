@@ -147,6 +147,7 @@ async function renderTemplate(variables: Record<string, string>): Promise<string
       identity: { name: 'José Payroll-Bot', id: expect.any(String), roles: ['Payroll'] },
       authorization: null,
       methodOverride: null,
+      rewriteHeaders: [],
     });
     expect((await gateway.post('/payroll/run', {}, { token: payrollToken.token })).status).toBe(200);
   });
@@ -193,6 +194,8 @@ async function renderTemplate(variables: Record<string, string>): Promise<string
       '/public/..%2Fpayroll/x',
       '/payroll/%252e%252e/health',
       '/public/x/..;/..;/payroll/x',
+      '/payroll%20/x',
+      '/public/%EF%BC%8E%EF%BC%8E/payroll/x',
     ])('refuses %s with a 400 from the gateway; the upstream never sees it', async (rawPath) => {
       const anonymous = await rawRequest(gatewayUrl, 'GET', rawPath);
       expect(`${rawPath} ${anonymous.status}`).toBe(`${rawPath} 400`);
@@ -201,6 +204,15 @@ async function renderTemplate(variables: Record<string, string>): Promise<string
       // A token with the role the resolved path would need changes nothing: the path itself is refused.
       const withToken = await rawRequest(gatewayUrl, 'GET', rawPath, { authorization: `Bearer ${payrollToken.token}` });
       expect(`${rawPath} ${withToken.status}`).toBe(`${rawPath} 400`);
+    });
+
+    it('refuses a client\'s path-rewrite headers, and strips the others towards the upstream', async () => {
+      for (const name of ['X-Original-URL', 'X-Rewrite-URL']) {
+        const response = await rawRequest(gatewayUrl, 'GET', '/public/x', { [name]: '/payroll/x' });
+        expect(`${name} ${response.status}`).toBe(`${name} 400`);
+      }
+      const echoed = await rawRequest(gatewayUrl, 'GET', '/public/x', { 'X-Forwarded-Prefix': '/payroll', 'X-Forwarded-Uri': '/payroll/x' });
+      expect(echoed).toMatchObject({ status: 200, body: { url: '/public/x', rewriteHeaders: [] } });
     });
 
     it('judges a trailing-slash path by the most specific rule covering it, not by a catch-all', async () => {
@@ -226,7 +238,9 @@ async function renderTemplate(variables: Record<string, string>): Promise<string
         const overridden = await rawRequest(gatewayUrl, 'GET', '/payroll/2026', { ...bearer, [name]: 'DELETE' });
         expect(`${name} ${overridden.status}`).toBe(`${name} 403`);
       }
-      expect((await rawRequest(gatewayUrl, 'POST', '/payroll/run?_method=DELETE', bearer)).status).toBe(403);
+      for (const query of ['_method=DELETE', '.method=DELETE', '[method=DELETE', '_method[]=DELETE', 'a=1;_method=DELETE']) {
+        expect(`${query} ${(await rawRequest(gatewayUrl, 'POST', `/payroll/run?${query}`, bearer)).status}`).toBe(`${query} 403`);
+      }
       // An override naming an allowed method passes, and the upstream does not receive the header.
       const allowed = await rawRequest(gatewayUrl, 'GET', '/payroll/2026', { ...bearer, 'X-HTTP-Method-Override': 'POST' });
       expect(allowed).toMatchObject({ status: 200, body: { method: 'GET', methodOverride: null } });

@@ -15,6 +15,8 @@ const server = createServer((request, response) => {
     },
     authorization: request.headers.authorization ?? null,
     methodOverride: request.headers['x-http-method-override'] ?? request.headers['x-http-method'] ?? request.headers['x-method-override'] ?? null,
+    // Headers by which some frameworks take the path from the client: the gateway must not pass them on.
+    rewriteHeaders: ['x-original-url', 'x-rewrite-url', 'x-original-uri', 'x-forwarded-uri', 'x-forwarded-prefix'].filter((name) => name in request.headers),
   });
   response.writeHead(200, { 'content-type': 'application/json' }).end(body);
 });

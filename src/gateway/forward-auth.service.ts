@@ -61,6 +61,10 @@ export class ForwardAuthService {
   }
 
   private async requirement({ roleQuery, original }: ForwardAuthQuestion): Promise<Requirement> {
+    // Either question, never both: a role query must not stand in for the rules of the original request.
+    if (roleQuery !== undefined && original !== undefined) {
+      throw new BadRequestException('Ask with ?role= or with the original request (X-Original-* / X-Forwarded-*), not both');
+    }
     if (roleQuery !== undefined) {
       const list = parseRoleList(roleQuery);
       if (!Array.isArray(list) || list.length === 0 || list.length > 64 || list.some((r) => typeof r !== 'string' || r.length > 64)) {

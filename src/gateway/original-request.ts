@@ -1,5 +1,5 @@
 import { BadRequestException } from '@nestjs/common';
-import { METHOD_OVERRIDE_HEADERS } from './request-target.js';
+import { METHOD_OVERRIDE_HEADERS, PATH_OVERRIDE_HEADERS } from './request-target.js';
 
 /** The request a gateway asks about: its method, its raw URI, and every method an upstream may run it as. */
 export interface OriginalRequest {
@@ -25,6 +25,32 @@ function values(value: string | string[] | undefined): string[] {
 }
 
 /**
+ * A `_method` parameter by every spelling an upstream may read as one: PHP turns " ", "." and "[" in a
+ * parameter name into "_" (so `.method`, `[method`, `_method[]` all reach Laravel as `_method`), and some
+ * parsers split on ";" as well as "&". A plain `method` parameter (a payment method, say) is not one.
+ */
+const METHOD_PARAMETER = /^[\s._[-]+method(\[[^\]]*\]?)?$/i;
+
+function methodParameters(query: string): string[] {
+  const found: string[] = [];
+  for (const pair of query.split(/[&;]/)) {
+    const equals = pair.indexOf('=');
+    const [name, value] = equals === -1 ? [pair, ''] : [pair.slice(0, equals), pair.slice(equals + 1)];
+    if (METHOD_PARAMETER.test(decodeQueryPart(name))) found.push(...values(decodeQueryPart(value)));
+  }
+  return found;
+}
+
+function decodeQueryPart(part: string): string {
+  try {
+    return decodeURIComponent(part.replace(/\+/g, ' '));
+  } catch {
+    // Not valid percent-encoding: PHP keeps such a name as written, which then is not "_method".
+    return part;
+  }
+}
+
+/**
  * Methods an upstream may run the request as instead of its own: the override headers (Express's
  * method-override, ASP.NET, Symfony, ...) that a gateway passes on from the client, and for a POST the
  * `_method` query parameter (Laravel, Symfony). Each is judged as well as the request's own method. A
@@ -34,9 +60,7 @@ function overrideMethods(method: string, uri: string, headers: Headers): string[
   const named = METHOD_OVERRIDE_HEADERS.flatMap((name) => values(headers[name]));
   if (method === 'POST') {
     const query = uri.indexOf('?');
-    if (query !== -1) {
-      named.push(...new URLSearchParams(uri.slice(query + 1)).getAll('_method').flatMap((v) => values(v)));
-    }
+    if (query !== -1) named.push(...methodParameters(uri.slice(query + 1)));
   }
   for (const name of named) {
     if (!METHOD.test(name)) throw new BadRequestException('A method-override header or _method parameter names no HTTP method');
@@ -61,6 +85,9 @@ export function originalRequest(headers: Headers): OriginalRequest | undefined {
   }
   const chosen = hasNginx ? nginx : hasTraefik ? traefik : undefined;
   if (!chosen) return undefined;
+  for (const name of PATH_OVERRIDE_HEADERS) {
+    if (headers[name] !== undefined) throw new BadRequestException(`Refused: the request carries ${name}, by which some servers take the path from the client`);
+  }
   if (chosen.uri === undefined || chosen.method === undefined || !METHOD.test(chosen.method)) {
     throw new BadRequestException('The original method and URI must come together (X-Original-Method with X-Original-URI, or X-Forwarded-Method with X-Forwarded-Uri)');
   }

@@ -18,9 +18,16 @@ const RAW_PATH = /^[A-Za-z0-9\-._~!$&'()*+,=:@%/]*$/;
 // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused here
 const UNSAFE_DECODED = /[/\\;?#%\x00-\x1f\x7f]/;
 
-/** A decoded segment that upstreams read differently from one another (also refused in rule patterns). */
+/**
+ * A decoded segment that upstreams read differently from one another (also refused in rule patterns):
+ * the characters above, a trailing "." or space (Windows and IIS drop them), and a segment whose NFKC form
+ * (applied by some upstreams) is a dot segment or holds one of those characters ("．．", "／").
+ */
 export function unsafeSegment(decoded: string): boolean {
-  return UNSAFE_DECODED.test(decoded) || (decoded.endsWith('.') && decoded !== '.' && decoded !== '..');
+  const unsafe = (segment: string) => UNSAFE_DECODED.test(segment) || (/[.\s]$/u.test(segment) && segment !== '.' && segment !== '..');
+  if (unsafe(decoded)) return true;
+  const folded = decoded.normalize('NFKC');
+  return folded !== decoded && (folded === '.' || folded === '..' || unsafe(folded));
 }
 
 function decode(segment: string): string | null {
@@ -72,3 +79,11 @@ export function judgeablePath(uri: string): PathJudgement {
 
 /** The method-override headers that frameworks honour (Express method-override, ASP.NET, Rails, Symfony, ...). */
 export const METHOD_OVERRIDE_HEADERS = ['x-http-method-override', 'x-http-method', 'x-method-override'] as const;
+
+/**
+ * Headers by which some upstreams take the path from the client instead of the request line (IIS URL
+ * Rewrite and Symfony read X-Original-URL / X-Rewrite-URL; others honour X-Forwarded-Prefix or the
+ * forward-auth headers themselves). The verify route refuses a request carrying one of the first two, and
+ * the shipped gateway examples strip them all towards the upstream.
+ */
+export const PATH_OVERRIDE_HEADERS = ['x-original-url', 'x-rewrite-url'] as const;
