@@ -125,6 +125,74 @@ describe('authority of token-authenticated callers', () => {
       }
     });
 
+    describe('a rotation made with a token is a grant by that token (review, item 3)', () => {
+      let opr: string;
+      beforeAll(async () => {
+        await t.http.post('/api/v1/identity', { name: 'opr', password: 'opr-password', roles: ['Operator'] }, { session: admin });
+        opr = await t.http.signin('opr', 'opr-password');
+      });
+
+      it('never turns a short-lived child into a permanent token by rotating its parent or a sibling', async () => {
+        const parent = await grant('?expiration=never', { session: opr });
+        const child = await grant('?lifespanDays=1', { token: parent.token });
+        // Its parent: refused, since the replacement (the child's child) would be revoked with the parent.
+        const viaChild = await t.http.post(`/api/v1/apptoken/${parent.id}/rotate`, {}, { token: child.token });
+        expect(viaChild.status).toBe(403);
+        expect(viaChild.body.message).toMatch(/granted with/);
+        expect(await works(parent.token)).toBe(true);
+        // A never-expiring sibling: the replacement is the caller's child, capped to its end, and revoked with it.
+        const sibling = await grant('?expiration=never', { session: opr });
+        const child2 = await grant('?lifespanDays=1', { token: parent.token });
+        const viaCousin = await t.http.post(`/api/v1/apptoken/${sibling.id}/rotate`, {}, { token: child2.token });
+        expect(viaCousin.status).toBe(201);
+        expect(viaCousin.body.expiration).toBe(child2.expiration);
+        expect(await parentOf(viaCousin.body.id)).toBe(child2.id);
+        const audit = await t.http.get(`/api/v1/audit?token=${sibling.id}&action=apptoken.rotated`, { session: admin });
+        expect(audit.body[0].detail).toMatchObject({ newTokenId: viaCousin.body.id, parentTokenId: child2.id, expiration: child2.expiration });
+        expect((await t.http.post(`/api/v1/apptoken/${child2.id}/revoke`, undefined, { session: opr })).status).toBe(200);
+        expect(await works(viaCousin.body.token)).toBe(false);
+      });
+
+      it('refuses a token rotating an ancestor (the replacement would die with it)', async () => {
+        const parent = await grant('?expiration=never', { session: opr });
+        const child = await grant('?expiration=never', { token: parent.token });
+        const grandchild = await grant('?expiration=never', { token: child.token });
+        expect((await t.http.post(`/api/v1/apptoken/${parent.id}/rotate`, {}, { token: grandchild.token })).status).toBe(403);
+        const response = await t.http.post(`/api/v1/apptoken/${parent.id}/rotate`, {}, { token: child.token });
+        expect(response.status).toBe(403);
+        expect(response.body.message).toMatch(/granted with/);
+        expect(await works(parent.token)).toBe(true);
+      });
+
+      it('records the replacement as a child of the rotating token, so it dies with it', async () => {
+        const caller = await grant('?expiration=never', { session: opr });
+        const target = await grant('?lifespanDays=5', { session: opr });
+        const rotated = await t.http.post(`/api/v1/apptoken/${target.id}/rotate`, {}, { token: caller.token });
+        expect(rotated.status).toBe(201);
+        expect(await parentOf(rotated.body.id)).toBe(caller.id);
+        expect(await works(rotated.body.token)).toBe(true);
+        expect((await t.http.post(`/api/v1/apptoken/${caller.id}/revoke`, undefined, { session: opr })).status).toBe(200);
+        expect(await works(rotated.body.token)).toBe(false);
+      });
+
+      it("refuses an Administrator token rotating a token with a role it lacks (a grant by it could not hold that role)", async () => {
+        const adminOnly = await grant('?role=Administrator&expiration=never', { session: admin });
+        const reader = await grant('?role=Reader', { session: admin });
+        const response = await t.http.post(`/api/v1/apptoken/${reader.id}/rotate`, {}, { token: adminOnly.token });
+        expect(response.status).toBe(403);
+        expect(response.body.message).toMatch(/"Reader"/);
+      });
+
+      it('a token rotating itself keeps its own parent and cap', async () => {
+        const parent = await grant('?lifespanDays=3', { session: opr });
+        const child = await grant('?lifespanDays=2', { token: parent.token });
+        const rotated = await t.http.post(`/api/v1/apptoken/${child.id}/rotate`, {}, { token: child.token });
+        expect(rotated.status).toBe(201);
+        expect(await parentOf(rotated.body.id)).toBe(parent.id);
+        expect(Date.parse(rotated.body.expiration)).toBeLessThanOrEqual(Date.parse(parent.expiration!));
+      });
+    });
+
     it("revokes the children (for other identities too) of a deleted identity's tokens", async () => {
       const boss = (await t.http.post('/api/v1/identity', { name: 'boss', source: 'service', roles: ['Administrator', 'Reader'] }, { session: admin })).body;
       const bot = (await t.http.post('/api/v1/identity', { name: 'boss-bot', source: 'service', roles: ['Reader'] }, { session: admin })).body;
