@@ -157,6 +157,20 @@ export class AppTokenRepository {
     return row.found;
   }
 
+  /** How many ancestors token `id` has (parent, its parent, ...), counted up to `limit`. */
+  async ancestorCount(manager: EntityManager, id: number, limit: number): Promise<number> {
+    const [row] = (await manager.query(
+      `WITH RECURSIVE up(id, depth) AS (
+         SELECT parent_token_id, 1 FROM app_token WHERE id = $1 AND parent_token_id IS NOT NULL
+         UNION ALL
+         SELECT t.parent_token_id, up.depth + 1 FROM app_token t JOIN up ON t.id = up.id WHERE t.parent_token_id IS NOT NULL AND up.depth < $2
+       )
+       SELECT coalesce(max(depth), 0)::int AS count FROM up`,
+      [id, limit],
+    )) as Array<{ count: number }>;
+    return row.count;
+  }
+
   /**
    * Revokes at `at` every token granted, directly or down the line, with one of `parents` (token ids, or
    * all the tokens of an identity), unless it is already revoked by then. Returns those it revoked.

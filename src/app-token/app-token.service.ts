@@ -23,6 +23,7 @@ import {
   type LifetimePolicy,
 } from './app-token-policy.js';
 import type { AppTokenEntity } from './app-token.entity.js';
+import { MAX_TOKEN_CHAIN } from './app-token-verifier.js';
 import { toAppTokenDto } from './app-token.mapper.js';
 import { AppTokenRepository, type TokenPageFilter } from './app-token.repository.js';
 import type { AppTokenDto, ListTokensQueryDto } from './dto/app-token.dto.js';
@@ -226,6 +227,10 @@ export class AppTokenService {
     const parent = await this.tokens.lockParent(tx.manager, parentId);
     const end = parent === null ? new Date(now) : tokenEnd(parent);
     if (end !== null && end.getTime() <= now) throw new ConflictException('the app token this request was made with has been revoked or has expired meanwhile');
+    // Verification refuses longer chains: do not hand out a token that could never work.
+    if ((await this.tokens.ancestorCount(tx.manager, parentId, MAX_TOKEN_CHAIN)) >= MAX_TOKEN_CHAIN) {
+      throw new BadRequestException(`a token can be granted with a chain of at most ${MAX_TOKEN_CHAIN} app tokens; grant this one with a session or a token nearer the start`);
+    }
     const explicit = request.expiration !== undefined || request.lifespanDays !== undefined;
     const result = childExpiry(requested, explicit, end);
     if ('problem' in result) throw new BadRequestException(result.problem);
