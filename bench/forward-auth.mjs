@@ -119,6 +119,12 @@ try {
   await call(server.url, 'GET', '/api/v1/apptoken/verify', { token, body: undefined }).catch(() => undefined);
   const check = await fetch(`${server.url}/api/v1/apptoken/verify`, { headers: verifyHeaders });
   if (check.status !== 200) throw new Error(`verify answered ${check.status}`);
+  // A grandchild (granted with a token granted with the bot's): its two ancestors are checked at each request.
+  const child = (await call(server.url, 'GET', '/api/v1/apptoken/grant', { token })).body.token;
+  const grandchildToken = (await call(server.url, 'GET', '/api/v1/apptoken/grant', { token: child })).body.token;
+  const grandchildHeaders = { ...verifyHeaders, authorization: `Bearer ${grandchildToken}` };
+  const grandchildCheck = await fetch(`${server.url}/api/v1/apptoken/verify`, { headers: grandchildHeaders });
+  if (grandchildCheck.status !== 200) throw new Error(`verify (grandchild) answered ${grandchildCheck.status}`);
 
   const { port } = bare;
   await load('warm-up', `${server.url}/api/v1/apptoken/verify`, verifyHeaders);
@@ -127,6 +133,7 @@ try {
     ['bare node:http', `http://127.0.0.1:${port}/`, {}],
     ['GET /api/v1/alive', `${server.url}/api/v1/alive`, {}],
     [`GET /api/v1/apptoken/verify (${RULES} rules)`, `${server.url}/api/v1/apptoken/verify`, verifyHeaders],
+    ['  the same with a grandchild token', `${server.url}/api/v1/apptoken/verify`, grandchildHeaders],
   ];
   const best = new Map();
   for (let round = 0; round < ROUNDS; round++) {
@@ -136,7 +143,7 @@ try {
     }
   }
   const results = targets.map(([title]) => best.get(title));
-  const [baseline, alive, verify] = results;
+  const [baseline, alive, verify, grandchild] = results;
   const lines = [
     '',
     `forward-auth benchmark: ${db.label}, ${CONNECTIONS} connections, best of ${ROUNDS} rounds of ${SECONDS} s, ${os.cpus().length} CPUs, Node ${process.version}`,
@@ -145,6 +152,7 @@ try {
     `  verify / alive  = ${(verify.rps / alive.rps).toFixed(2)}`,
     `  alive  / bare   = ${(alive.rps / baseline.rps).toFixed(2)}`,
     `  verify / bare   = ${(verify.rps / baseline.rps).toFixed(2)}`,
+    `  grandchild / verify = ${(grandchild.rps / verify.rps).toFixed(2)}`,
     '',
   ];
   process.stdout.write(lines.join('\n'));

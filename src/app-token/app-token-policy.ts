@@ -109,9 +109,13 @@ export function grantableRoles<R extends NamedRole>(actor: Principal, identity: 
   return roles;
 }
 
-/** The first of `roles` a non-Administrator caller does not hold in this request (rotation may not add one). */
+/**
+ * The first of `roles` the caller does not hold in this request (rotation may not add one). An Administrator
+ * session is exempt; an Administrator token is not: a rotation made with a token is a grant by it, and a
+ * token grants none of the roles it lacks.
+ */
 export function roleNotHeld(actor: Principal, roles: readonly string[]): string | undefined {
-  if (isAdministrator(actor)) return undefined;
+  if (actor.via !== 'token' && isAdministrator(actor)) return undefined;
   return roles.find((role) => !actor.roles.includes(role));
 }
 

@@ -11,6 +11,9 @@ import { TokenRecords, type TokenRecord } from './token-records.js';
 /** The words a caller may see when a token is refused (nothing about keys or claims). */
 export const INVALID_TOKEN = 'Invalid app token';
 
+/** The most ancestors a token may have: deeper chains are refused (and never granted), bounding each check. */
+export const MAX_TOKEN_CHAIN = 16;
+
 export type TokenCheck =
   | { ok: true; principal: Principal; claims: TokenClaims; record: TokenRecord }
   | { ok: false; message: string };
@@ -19,7 +22,9 @@ export type TokenCheck =
  * Decides whether a presented app token is valid now: first the codec (signature with one of our keys,
  * HS256 only, issuer, audience, nbf/exp), then the record: it must exist, match the token's SHA-256, be
  * neither revoked nor expired, and belong to an enabled identity. The roles in effect are the record's
- * roles that the identity still holds; the role claim is never trusted. Database failures are thrown.
+ * roles that the identity still holds; the role claim is never trusted. A token granted with a token (a
+ * child) is never worth more than its parent now: it is refused when an ancestor is no longer valid, and its
+ * roles are cut to those in effect up the chain. Database failures are thrown.
  */
 @Injectable()
 export class AppTokenVerifier {
@@ -41,17 +46,41 @@ export class AppTokenVerifier {
     if (record.expiresAt !== null && record.expiresAt <= now) return { ok: false, message: `${INVALID_TOKEN}: expired` };
     const identity = await this.records.identity(record.identityId);
     if (!identity || identity.disabled) return { ok: false, message: `${INVALID_TOKEN}: its identity is disabled or gone` };
-    const roles: string[] = [];
-    for (const roleId of record.roleIds) {
-      const name = identity.roles.get(roleId);
-      if (name !== undefined) roles.push(name);
+    let roleIds = record.roleIds.filter((roleId) => identity.roles.has(roleId));
+    if (record.parentHash !== null) {
+      const bound = await this.chainRoleIds(record.parentHash, now);
+      if (bound === null) return { ok: false, message: `${INVALID_TOKEN}: its parent token is no longer valid` };
+      roleIds = roleIds.filter((roleId) => bound.has(roleId));
     }
+    const roles = roleIds.map((roleId) => identity.roles.get(roleId)!);
     return {
       ok: true,
       claims,
       record,
       principal: { identityId: identity.id, name: identity.name, source: identity.source, roles, via: 'token', tokenId: record.id },
     };
+  }
+
+  /**
+   * The role ids a child of token `hash` may use now: that token's roles its identity still holds, and so on
+   * up the chain (each link bounds the next); null when any ancestor is revoked, expired, gone, of a disabled
+   * identity, or the chain is longer than {@link MAX_TOKEN_CHAIN}. Read through the same caches as the token
+   * itself, so an ancestor's change takes effect at the child's next request on every instance.
+   */
+  private async chainRoleIds(hash: string, now: number): Promise<Set<number> | null> {
+    let bound: Set<number> | undefined;
+    let next: string | null = hash;
+    for (let depth = 0; next !== null; depth++) {
+      if (depth >= MAX_TOKEN_CHAIN) return null;
+      const ancestor: TokenRecord | null = await this.records.token(next);
+      if (!ancestor || (ancestor.revokedAt !== null && ancestor.revokedAt <= now) || (ancestor.expiresAt !== null && ancestor.expiresAt <= now)) return null;
+      const identity = await this.records.identity(ancestor.identityId);
+      if (!identity || identity.disabled) return null;
+      const previous = bound;
+      bound = new Set(ancestor.roleIds.filter((roleId) => identity.roles.has(roleId) && (previous === undefined || previous.has(roleId))));
+      next = ancestor.parentHash;
+    }
+    return bound ?? new Set();
   }
 
   async verify(raw: string): Promise<TokenCheck> {

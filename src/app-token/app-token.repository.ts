@@ -143,6 +143,34 @@ export class AppTokenRepository {
     return row ? { expiresAt: row.expires_at, revokedAt: row.revoked_at } : null;
   }
 
+  /** Whether token `ancestorId` is `tokenId`'s parent, or its parent's, up the line (at most 64 steps). */
+  async isAncestor(manager: EntityManager, ancestorId: number, tokenId: number): Promise<boolean> {
+    const [row] = (await manager.query(
+      `WITH RECURSIVE up(id, depth) AS (
+         SELECT parent_token_id, 1 FROM app_token WHERE id = $2
+         UNION ALL
+         SELECT t.parent_token_id, up.depth + 1 FROM app_token t JOIN up ON t.id = up.id WHERE up.depth < 64
+       )
+       SELECT EXISTS (SELECT 1 FROM up WHERE id = $1) AS found`,
+      [ancestorId, tokenId],
+    )) as Array<{ found: boolean }>;
+    return row.found;
+  }
+
+  /** How many ancestors token `id` has (parent, its parent, ...), counted up to `limit`. */
+  async ancestorCount(manager: EntityManager, id: number, limit: number): Promise<number> {
+    const [row] = (await manager.query(
+      `WITH RECURSIVE up(id, depth) AS (
+         SELECT parent_token_id, 1 FROM app_token WHERE id = $1 AND parent_token_id IS NOT NULL
+         UNION ALL
+         SELECT t.parent_token_id, up.depth + 1 FROM app_token t JOIN up ON t.id = up.id WHERE t.parent_token_id IS NOT NULL AND up.depth < $2
+       )
+       SELECT coalesce(max(depth), 0)::int AS count FROM up`,
+      [id, limit],
+    )) as Array<{ count: number }>;
+    return row.count;
+  }
+
   /**
    * Revokes at `at` every token granted, directly or down the line, with one of `parents` (token ids, or
    * all the tokens of an identity), unless it is already revoked by then. Returns those it revoked.

@@ -23,6 +23,7 @@ import {
   type LifetimePolicy,
 } from './app-token-policy.js';
 import type { AppTokenEntity } from './app-token.entity.js';
+import { MAX_TOKEN_CHAIN } from './app-token-verifier.js';
 import { toAppTokenDto } from './app-token.mapper.js';
 import { AppTokenRepository, type TokenPageFilter } from './app-token.repository.js';
 import type { AppTokenDto, ListTokensQueryDto } from './dto/app-token.dto.js';
@@ -134,6 +135,9 @@ export class AppTokenService {
       if (old.parentTokenId !== null) expiresAt = await this.childExpiresAt(tx, old.parentTokenId, expiresAt, {}, now);
       const tooLong = lifetimeProblem(expiresAt, now, this.policy);
       if (tooLong) throw new BadRequestException(tooLong);
+      // Rotated with another token, it is a grant by that token: within its lifetime, and revoked with it.
+      const parentTokenId = actor.via === 'token' && actor.tokenId !== old.id ? actor.tokenId! : old.parentTokenId;
+      if (parentTokenId !== old.parentTokenId) expiresAt = await this.rotatedByTokenExpiresAt(tx, parentTokenId!, old.id, expiresAt, now);
       created = await this.issuer.issue(tx, {
         identity: old.identity,
         roles,
@@ -143,7 +147,7 @@ export class AppTokenService {
         origin: 'rotated',
         actor,
         rotatedFromId: old.id,
-        parentTokenId: old.parentTokenId,
+        parentTokenId,
       });
       const revokeAt = new Date(now + graceSeconds * 1000);
       const revokedAt = old.revokedAt !== null && old.revokedAt < revokeAt ? old.revokedAt : revokeAt;
@@ -154,7 +158,13 @@ export class AppTokenService {
         targetIdentity: old.identity,
         targetTokenId: old.id,
         address,
-        detail: { newTokenId: created.token.id, graceSeconds, oldRevokedAt: revokedAt.toISOString() },
+        detail: {
+          newTokenId: created.token.id,
+          graceSeconds,
+          oldRevokedAt: revokedAt.toISOString(),
+          expiration: expiresAt?.toISOString() ?? NEVER,
+          ...(parentTokenId === null ? {} : { parentTokenId }),
+        },
       });
       tx.invalidate({ kind: 'token', hash: old.hash });
       // Tokens granted with the old one end with it.
@@ -217,10 +227,27 @@ export class AppTokenService {
     const parent = await this.tokens.lockParent(tx.manager, parentId);
     const end = parent === null ? new Date(now) : tokenEnd(parent);
     if (end !== null && end.getTime() <= now) throw new ConflictException('the app token this request was made with has been revoked or has expired meanwhile');
+    // Verification refuses longer chains: do not hand out a token that could never work.
+    if ((await this.tokens.ancestorCount(tx.manager, parentId, MAX_TOKEN_CHAIN)) >= MAX_TOKEN_CHAIN) {
+      throw new BadRequestException(`a token can be granted with a chain of at most ${MAX_TOKEN_CHAIN} app tokens; grant this one with a session or a token nearer the start`);
+    }
     const explicit = request.expiration !== undefined || request.lifespanDays !== undefined;
     const result = childExpiry(requested, explicit, end);
     if ('problem' in result) throw new BadRequestException(result.problem);
     return result.expiresAt;
+  }
+
+  /**
+   * The expiry of a replacement rotated with token `callerId` (not the old token itself): a grant by that
+   * token, so capped to its end, like a grant's default lifetime and like a child's rotation (the lifetime is
+   * implied, not asked for; the answer shows it). Refused (403) when the old token is one of the caller's
+   * ancestors: the replacement, the caller's child, would be revoked with the old token.
+   */
+  private async rotatedByTokenExpiresAt(tx: Transaction, callerId: number, oldId: number, expiresAt: Date | null, now: number): Promise<Date | null> {
+    if (await this.tokens.isAncestor(tx.manager, oldId, callerId)) {
+      throw new ForbiddenException(`token ${oldId} is the one this app token was granted with (or its ancestor): its replacement would be revoked with it; rotate it with a session or another token`);
+    }
+    return this.childExpiresAt(tx, callerId, expiresAt, {}, now);
   }
 
   /** The identity a grant is for: the caller, or (Administrators only) another one. */

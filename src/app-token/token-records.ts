@@ -15,6 +15,8 @@ export interface TokenRecord {
   /** Epoch ms, possibly in the future (rotation grace); null: not revoked. */
   revokedAt: number | null;
   roleIds: readonly number[];
+  /** The hash of the token this one was granted with (its parent), whose authority bounds it; null: none. */
+  parentHash: string | null;
 }
 
 /** What authentication needs of an identity. */
@@ -79,12 +81,23 @@ export class TokenRecords {
     const rows = (await this.dataSource.query(
       `SELECT t.id, t.token_sha256, t.identity_id, t.expires_at,
               extract(epoch FROM t.revoked_at - clock_timestamp()) * 1000 AS revoked_in_ms,
-              coalesce(array_agg(tr.role_id) FILTER (WHERE tr.role_id IS NOT NULL), '{}') AS role_ids
-         FROM app_token t LEFT JOIN app_token_role tr ON tr.app_token_id = t.id
+              coalesce(array_agg(tr.role_id) FILTER (WHERE tr.role_id IS NOT NULL), '{}') AS role_ids,
+              p.hash AS parent_hash
+         FROM app_token t
+         LEFT JOIN app_token_role tr ON tr.app_token_id = t.id
+         LEFT JOIN app_token p ON p.id = t.parent_token_id
         WHERE t.hash = $1
-        GROUP BY t.id`,
+        GROUP BY t.id, p.hash`,
       [hash],
-    )) as Array<{ id: number; token_sha256: Buffer; identity_id: number; expires_at: Date | null; revoked_in_ms: string | null; role_ids: number[] }>;
+    )) as Array<{
+      id: number;
+      token_sha256: Buffer;
+      identity_id: number;
+      expires_at: Date | null;
+      revoked_in_ms: string | null;
+      role_ids: number[];
+      parent_hash: string | null;
+    }>;
     const row = rows[0];
     if (!row) return null;
     return {
@@ -96,6 +109,7 @@ export class TokenRecords {
       // an instance whose clock runs behind still refuses a token from the moment it is revoked.
       revokedAt: row.revoked_in_ms === null ? null : Date.now() + Number(row.revoked_in_ms),
       roleIds: row.role_ids,
+      parentHash: row.parent_hash,
     };
   }
 
