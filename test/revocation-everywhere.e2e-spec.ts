@@ -45,6 +45,18 @@ twoInstances('revocation on every instance sharing the database (LISTEN/NOTIFY)'
     expect(await accepted(t, token)).toBe(true);
   };
 
+  it('checks tokens with its own caches and database, even beside another application in the same process', async () => {
+    // passport's strategy registry is process-wide: before, the application created last checked every
+    // application's tokens, so closing it broke the others' Bearer authentication ("Driver not Connected").
+    const granted = (await a.http.get('/api/v1/apptoken/grant', { session: sessionA })).body;
+    const c = await startApp({ db: a.db });
+    expect(await accepted(c, granted.token)).toBe(true);
+    await c.stop();
+    const afterwards = await a.http.get('/api/v1/identity/my', { token: granted.token });
+    expect(afterwards.status).toBe(200);
+    expect(await accepted(b, granted.token)).toBe(true);
+  });
+
   it('refuses on instance B, within a second, a token revoked on instance A (20 revokes: median and worst)', async () => {
     const timings: number[] = [];
     for (let i = 0; i < 20; i++) {

@@ -5,7 +5,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { BEARER_AUTHENTICATOR } from '../auth/bearer-authenticator.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import { AppTokenAuthenticator, AppTokenPassportGuard } from './app-token-authenticator.js';
+import { AppTokenAuthenticator } from './app-token-authenticator.js';
 import { AppTokenVerifier } from './app-token-verifier.js';
 import { AppTokenHousekeepingService } from './app-token-housekeeping.service.js';
 import { AppTokenController } from './app-token.controller.js';
@@ -37,7 +37,6 @@ import { TokenRecords } from './token-records.js';
     TokenMinter,
     AppTokenVerifier,
     AppTokenStrategy,
-    AppTokenPassportGuard,
     AppTokenAuthenticator,
     TokenRecords,
     LastUsedTracker,
