@@ -22,6 +22,33 @@ describe('bad input gets a clear 4xx, never a 500', () => {
   });
   afterAll(async () => t?.close());
 
+  describe('explicit JSON null, which PowerShell writes for every unset property', () => {
+    it('is "not given" everywhere: no 500 for a Reader token or an Administrator', async () => {
+      const reader = (await t.http.get('/api/v1/apptoken/grant?role=Reader', { session })).body.token as string;
+      const identity = (await t.http.post('/api/v1/identity', { name: 'null-target', source: 'service', roles: ['Reader'] }, { session })).body;
+      const rule = (await t.http.post('/api/v1/endpoint', { url: '/nulls/*', method: 'GET', role: 'Reader' }, { session })).body;
+      const role = (await t.http.post('/api/v1/role', { name: 'NullRole' }, { session })).body;
+      const cases: Array<[string, string, object, { token?: string; session?: string }]> = [
+        ['POST', '/api/v1/apptoken/grant', { role: null }, { token: reader }],
+        ['POST', '/api/v1/apptoken/grant', { identity: { id: null } }, { token: reader }],
+        ['POST', '/api/v1/apptoken/grant', { identity: { name: null } }, { token: reader }],
+        ['POST', '/api/v1/apptoken/grant', { identity: null, roles: null, expiration: null, description: null }, { session }],
+        ...(['PUT', 'PATCH'] as const).flatMap((method): Array<[string, string, object, { session: string }]> => [
+          [method, `/api/v1/identity/${identity.id}`, { role: null, roles: null, password: null, disabled: null }, { session }],
+          [method, `/api/v1/endpoint/${rule.id}`, { url: null, authentication: null, method: null, role: null }, { session }],
+          [method, `/api/v1/role/${role.name}`, { name: null, description: null }, { session }],
+        ]),
+        ['POST', '/api/v1/identity', { name: 'null-password', source: 'local', password: null }, { session }],
+        ['POST', '/api/v1/endpoint', { url: '/nulls2/*', method: null }, { session }],
+      ];
+      for (const [method, path, body, auth] of cases) {
+        const response = await t.http.request(method, path, { body, ...auth });
+        expect(`${method} ${path} ${JSON.stringify(body)} ${response.status}`).toMatch(/ [234]\d\d$/);
+        expect(response.text).not.toMatch(/\bat .+\.(js|ts):\d+|stack|QueryFailedError|TypeError/);
+      }
+    });
+  });
+
   describe('a NUL byte (PostgreSQL refuses U+0000 in text) or another control character', () => {
     it('in the sign-in user name, unauthenticated', async () => {
       const response = await t.http.post('/api/v1/signin', { username: `ad${NUL}min`, password: 'whatever it is' });

@@ -195,6 +195,7 @@ describe('custom API endpoint rules and forward-auth', () => {
       expect((await t.http.get('/api/v1/apptoken/verify?role=Operator&role=Reader', { token: tokens.reader })).status).toBe(200);
       expect((await t.http.get('/api/v1/apptoken/verify?role=Operator,Reader', { token: tokens.reader })).status).toBe(200);
       expect((await t.http.get('/api/v1/apptoken/verify?role=Payroll')).status).toBe(401);
+      expect((await t.http.get('/api/v1/apptoken/verify?role=%00', { token: tokens.reader })).status).toBe(400);
       // Either question, never both: ?role= cannot stand in for the rules of the original request.
       const both = await t.http.get('/api/v1/apptoken/verify?role=Reader', { token: tokens.reader, headers: { 'x-original-method': 'GET', 'x-original-uri': '/payroll/a' } });
       expect(both.status).toBe(400);

@@ -168,7 +168,8 @@ class SchemaArbitraries {
     else if (schema.type === 'array') typed = fc.oneof(...examples, fc.array(this.value(schema.items ?? {}, depth + 1), { maxLength: 4 }));
     else if (schema.properties && depth < 3) typed = this.object(schema, depth + 1);
     else typed = hostileValue;
-    return fc.oneof({ weight: 4, arbitrary: typed }, { weight: 1, arbitrary: hostileValue });
+    // Explicit nulls on their own too: PowerShell sends one for every unset property.
+    return fc.oneof({ weight: 4, arbitrary: typed }, { weight: 1, arbitrary: hostileValue }, { weight: 1, arbitrary: fc.constant(null) });
   }
 
   /** Some of the declared properties (in any letter case, as PowerShell sends them), sometimes an unknown one. */

@@ -22,7 +22,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Renames `UserName` to `username` (and so on, nested DTOs too) before validation. */
+/** Renames `UserName` to `username` (and so on, nested DTOs too) before validation, dropping null properties. */
 export function foldPropertyCase(value: unknown, type: Class, path = ''): unknown {
   if (!isPlainObject(value)) return value;
   const known = knownProperties(type);
@@ -30,6 +30,9 @@ export function foldPropertyCase(value: unknown, type: Class, path = ''): unknow
   const result: Record<string, unknown> = {};
   for (const [key, inner] of Object.entries(value)) {
     if (key === '__proto__' || key === 'constructor' || key === 'prototype') throw new BadRequestException(`property ${path}${key} is not allowed`);
+    // null is "not given", as PowerShell's ConvertTo-Json writes every unset property: validators skip
+    // optional nulls, so passing one on would reach services that never expect it.
+    if (inner === null) continue;
     const declared = known.get(key.toLowerCase()) ?? key;
     if (Object.prototype.hasOwnProperty.call(result, declared)) {
       throw new BadRequestException(`property ${path}${declared} is given more than once (property names are case-insensitive)`);

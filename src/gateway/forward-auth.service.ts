@@ -67,8 +67,9 @@ export class ForwardAuthService {
     }
     if (roleQuery !== undefined) {
       const list = parseRoleList(roleQuery);
-      if (!Array.isArray(list) || list.length === 0 || list.length > 64 || list.some((r) => typeof r !== 'string' || r.length > 64)) {
-        throw new BadRequestException('role must be one or more role names');
+      // eslint-disable-next-line no-control-regex -- control characters are what is refused
+      if (!Array.isArray(list) || list.length === 0 || list.length > 64 || list.some((r) => typeof r !== 'string' || r.length > 64 || /[\x00-\x1f\x7f]/.test(r))) {
+        throw new BadRequestException('role must be one or more role names (at most 64, each at most 64 printable characters)');
       }
       return { tokenRequired: true, roleSets: [list as string[]], ignoreCase: true };
     }

@@ -10,6 +10,8 @@ describe('judgeablePath: the path exactly as the upstream receives it, or a refu
     expect(judgeablePath('/Payroll/2026/11?format=json&x=../..')).toEqual({ segments: ['payroll', '2026', '11'] });
     expect(judgeablePath('/payroll/')).toEqual({ segments: ['payroll'] });
     expect(judgeablePath('/pay%72oll/Jos%C3%A9')).toEqual({ segments: ['payroll', 'josé'] });
+    // Decomposed or composed, an accent is no compatibility character.
+    expect(judgeablePath('/Jose%CC%81/%E6%97%A5%E6%9C%AC')).toEqual({ segments: ['jose\u0301', '日本'] });
     expect(judgeablePath("/a-b_c.d~e/!$&'()*+,=:@")).toEqual({ segments: ['a-b_c.d~e', "!$&'()*+,=:@"] });
     expect(judgeablePath('https://gw.example:8443/payroll/x')).toEqual({ segments: ['payroll', 'x'] });
     expect(judgeablePath('/...x/v1.2/y')).toEqual({ segments: ['...x', 'v1.2', 'y'] });
@@ -61,6 +63,8 @@ describe('judgeablePath: the path exactly as the upstream receives it, or a refu
     '/public/%EF%BC%8E%EF%BC%8E/payroll',
     '/public%EF%BC%8F..%EF%BC%8Fpayroll',
     '/a%EF%BC%BCb',
+    '/%EF%BD%81dmin/x',
+    '/of%EF%AC%81ce',
     'relative/path',
     '',
     '*',

@@ -20,14 +20,15 @@ const UNSAFE_DECODED = /[/\\;?#%\x00-\x1f\x7f]/;
 
 /**
  * A decoded segment that upstreams read differently from one another (also refused in rule patterns):
- * the characters above, a trailing "." or space (Windows and IIS drop them), and a segment whose NFKC form
- * (applied by some upstreams) is a dot segment or holds one of those characters ("．．", "／").
+ * the characters above, a trailing "." or space (Windows and IIS drop them), and any compatibility
+ * character, whose NFKC form (applied by some upstreams) is another character ("．．", "／", "ａdmin").
  */
 export function unsafeSegment(decoded: string): boolean {
   const unsafe = (segment: string) => UNSAFE_DECODED.test(segment) || (/[.\s]$/u.test(segment) && segment !== '.' && segment !== '..');
   if (unsafe(decoded)) return true;
-  const folded = decoded.normalize('NFKC');
-  return folded !== decoded && (folded === '.' || folded === '..' || unsafe(folded));
+  // A compatibility character ("ａ", "ﬁ", "．") reads as another letter to an upstream that applies NFKC,
+  // and so could reach a path whose rule it never met: refused, as in URLs they have no business.
+  return decoded.normalize('NFKC') !== decoded.normalize('NFC');
 }
 
 function decode(segment: string): string | null {
