@@ -125,6 +125,9 @@ export class AppTokenService {
       const now = (await databaseNow(tx.manager)).getTime();
       if (old.revokedAt !== null && old.revokedAt.getTime() <= now) throw new ConflictException(`token ${old.id} is revoked; grant a new one instead`);
       if (old.expiresAt !== null && old.expiresAt.getTime() <= now) throw new ConflictException(`token ${old.id} has expired; grant a new one instead`);
+      // In its grace period: it already has its replacement, and rotating it again (with itself, say) would mint a
+      // second one, free of its end.
+      if (old.revokedAt !== null) throw new ConflictException(`token ${old.id} is already being rotated or revoked: it ends ${old.revokedAt.toISOString()}`);
       if (old.identity.disabled) throw new ConflictException(`identity "${old.identity.name}" is disabled`);
       const roles = old.roles.filter((role) => old.identity.roles.some((held) => held.id === role.id));
       if (roles.length === 0) throw new ConflictException(`identity "${old.identity.name}" no longer holds any of token ${old.id}'s roles`);
@@ -149,8 +152,7 @@ export class AppTokenService {
         rotatedFromId: old.id,
         parentTokenId,
       });
-      const revokeAt = new Date(now + graceSeconds * 1000);
-      const revokedAt = old.revokedAt !== null && old.revokedAt < revokeAt ? old.revokedAt : revokeAt;
+      const revokedAt = new Date(now + graceSeconds * 1000);
       await this.tokens.setRevokedAt(tx.manager, old.id, revokedAt);
       await tx.audit({
         action: AuditAction.TokenRotated,
