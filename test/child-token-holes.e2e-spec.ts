@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type pg from 'pg';
+import { AppTokenRepository } from '../src/app-token/app-token.repository.js';
+import { CLAIM } from '../src/app-token/token-codec.js';
 import { ADMIN_PASSWORD, startApp, type TestApp } from './support/app.js';
 import { connect } from './support/database.js';
 
@@ -45,6 +47,45 @@ describe('child tokens: rotation in grace and grants racing revocation', () => {
       const child = await grant('', { token: x.token });
       expect(Date.parse(child.expiration!)).toBeLessThanOrEqual(revokedAt.getTime());
       expect((await t.http.get('/api/v1/apptoken/grant?lifespanDays=1', { token: x.token })).status).toBe(400);
+    });
+  });
+
+  describe('deleting a parent deletes its subtree', () => {
+    const chain = async () => {
+      const p = await grant('?expiration=never', { session: admin });
+      const c = await grant('?expiration=never', { token: p.token });
+      const g = await grant('?expiration=never', { token: c.token });
+      return { p, c, g };
+    };
+    const exists = async (id: number) => (await sql.query('SELECT 1 FROM app_token WHERE id = $1', [id])).rowCount === 1;
+    const tombstoned = async (token: string) => {
+      const hash = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString())[CLAIM.hash];
+      return (await sql.query('SELECT 1 FROM app_token_tombstone WHERE hash = $1', [hash])).rowCount === 1;
+    };
+
+    it('the purge deletes grandchildren with their ancestors instead of orphaning them into root tokens', async () => {
+      const { p, c, g } = await chain();
+      expect(await works(g.token)).toBe(true);
+      // What a lost race used to leave: the ancestors revoked long ago, the grandchild not.
+      await sql.query(`UPDATE app_token SET revoked_at = now() - interval '1 day' WHERE id = ANY($1)`, [[p.id, c.id]]);
+      await t.app.get(AppTokenRepository).purgeEndedBefore(new Date());
+      expect(await exists(p.id)).toBe(false);
+      expect(await exists(g.id)).toBe(false);
+      expect(await tombstoned(g.token)).toBe(true);
+      expect(await works(g.token)).toBe(false);
+    });
+
+    it('DELETE of a token deletes (and tombstones) its descendants, refused at once on this instance', async () => {
+      const { p, c, g } = await chain();
+      expect(await works(c.token)).toBe(true);
+      expect(await works(g.token)).toBe(true);
+      expect((await t.http.delete(`/api/v1/apptoken/${p.id}`, { session: admin })).status).toBe(204);
+      expect(await works(c.token)).toBe(false);
+      expect(await works(g.token)).toBe(false);
+      expect(await exists(c.id)).toBe(false);
+      expect(await exists(g.id)).toBe(false);
+      expect(await tombstoned(c.token)).toBe(true);
+      expect(await tombstoned(g.token)).toBe(true);
     });
   });
 });
