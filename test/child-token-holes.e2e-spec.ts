@@ -17,6 +17,16 @@ describe('child tokens: rotation in grace and grants racing revocation', () => {
     return response.body as { id: number; token: string; expiration: string | null };
   };
   const works = async (token: string) => (await t.http.get('/api/v1/identity/my', { token })).status === 200;
+  /** Tokens left working under an ancestor that is revoked. */
+  const unrevokedUnderRevoked = async () =>
+    (
+      await sql.query(`WITH RECURSIVE up(id, ancestor) AS (
+           SELECT id, parent_token_id FROM app_token WHERE parent_token_id IS NOT NULL
+           UNION SELECT up.id, t.parent_token_id FROM app_token t JOIN up ON t.id = up.ancestor WHERE t.parent_token_id IS NOT NULL)
+         SELECT DISTINCT g.id FROM up JOIN app_token g ON g.id = up.id JOIN app_token a ON a.id = up.ancestor
+          WHERE (g.revoked_at IS NULL OR g.revoked_at > now()) AND a.revoked_at <= now()`)
+    ).rows.map((row) => row.id as number);
+
   beforeAll(async () => {
     t = await startApp();
     sql = await connect(t.db.url);
@@ -47,6 +57,45 @@ describe('child tokens: rotation in grace and grants racing revocation', () => {
       const child = await grant('', { token: x.token });
       expect(Date.parse(child.expiration!)).toBeLessThanOrEqual(revokedAt.getTime());
       expect((await t.http.get('/api/v1/apptoken/grant?lifespanDays=1', { token: x.token })).status).toBe(400);
+    });
+  });
+
+  describe('grants racing a revocation of an ancestor', () => {
+    it("leaves no working token when an identity is deleted while its tokens grant children (a few rounds)", async () => {
+      const other = (await t.http.post('/api/v1/identity', { name: 'race-other', source: 'service', roles: ['Reader'] }, { session: admin })).body;
+      for (let round = 0; round < 4; round++) {
+        const adm = (await t.http.post('/api/v1/identity', { name: `race-adm-${round}`, source: 'service', roles: ['Administrator', 'Reader'] }, { session: admin })).body;
+        const parent = await grant(`/${adm.id}?expiration=never`, { session: admin });
+        const grants = Array.from({ length: 25 }, () => t.http.get(`/api/v1/apptoken/grant/${other.id}?role=Reader&expiration=never`, { token: parent.token }));
+        await new Promise((resolve) => setTimeout(resolve, round * 5));
+        const deleted = await t.http.delete(`/api/v1/identity/${adm.id}`, { session: admin });
+        expect(deleted.status).toBe(204);
+        const answers = await Promise.all(grants);
+        for (const answer of answers) {
+          expect([200, 401, 409]).toContain(answer.status === 400 ? answer.text : answer.status);
+          if (answer.status === 200) expect(await works(answer.body.token)).toBe(false);
+        }
+      }
+      const roots = await sql.query('SELECT count(*)::int AS n FROM app_token WHERE identity_id = $1 AND parent_token_id IS NULL', [other.id]);
+      expect(roots.rows[0].n).toBe(0);
+    });
+
+    it('leaves no grandchild unrevoked when its grandparent is revoked during the grant, nor orphaned by the purge (a few rounds)', async () => {
+      const granted: string[] = [];
+      for (let round = 0; round < 6; round++) {
+        const p = await grant('?expiration=never', { session: admin });
+        const c = await grant('?expiration=never', { token: p.token });
+        const grants = Array.from({ length: 30 }, () => t.http.get('/api/v1/apptoken/grant?expiration=never', { token: c.token }));
+        await new Promise((resolve) => setTimeout(resolve, round * 10));
+        expect((await t.http.post(`/api/v1/apptoken/${p.id}/revoke`, undefined, { session: admin })).status).toBe(200);
+        for (const answer of await Promise.all(grants)) {
+          expect([200, 401, 409]).toContain(answer.status);
+          if (answer.status === 200) granted.push(answer.body.token);
+        }
+      }
+      expect(await unrevokedUnderRevoked()).toEqual([]);
+      await t.app.get(AppTokenRepository).purgeEndedBefore(new Date(Date.now() + 1000));
+      for (const token of granted) expect(await works(token)).toBe(false);
     });
   });
 

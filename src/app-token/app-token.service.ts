@@ -226,9 +226,13 @@ export class AppTokenService {
 
   /** The expiry of a token granted with (or rotated from a child of) token `parentId`, which it may not outlive. */
   private async childExpiresAt(tx: Transaction, parentId: number, requested: Date | null, request: Pick<GrantRequest, 'expiration' | 'lifespanDays'>, now: number): Promise<Date | null> {
-    const parent = await this.tokens.lockParent(tx.manager, parentId);
-    const end = parent === null ? new Date(now) : tokenEnd(parent);
-    if (end !== null && end.getTime() <= now) throw new ConflictException('the app token this request was made with has been revoked or has expired meanwhile');
+    // The whole chain, locked: a revocation of any ancestor either commits first (and the grant is refused) or
+    // waits for this one and then revokes the new child with the rest of the subtree.
+    const chain = await this.tokens.lockChain(tx.manager, parentId, MAX_TOKEN_CHAIN + 1);
+    const ends = (chain ?? []).map(tokenEnd).filter((end): end is Date => end !== null);
+    const end = chain === null ? new Date(now) : ends.length === 0 ? null : new Date(Math.min(...ends.map((e) => e.getTime())));
+    if (end !== null && end.getTime() <= now) throw new ConflictException('the app token this request was made with (or one it was granted with) has been revoked or has expired meanwhile');
+    if (chain!.some((link) => link.identityDisabled)) throw new ConflictException('the app token this request was made with (or one it was granted with) belongs to a disabled identity');
     // Verification refuses longer chains: do not hand out a token that could never work.
     if ((await this.tokens.ancestorCount(tx.manager, parentId, MAX_TOKEN_CHAIN)) >= MAX_TOKEN_CHAIN) {
       throw new BadRequestException(`a token can be granted with a chain of at most ${MAX_TOKEN_CHAIN} app tokens; grant this one with a session or a token nearer the start`);
