@@ -97,6 +97,21 @@ describe('child tokens: rotation in grace and grants racing revocation', () => {
       await t.app.get(AppTokenRepository).purgeEndedBefore(new Date(Date.now() + 1000));
       for (const token of granted) expect(await works(token)).toBe(false);
     });
+    it('never fails (5xx) nor leaves a replacement working when a child rotates itself while its parent is revoked (a few rounds)', async () => {
+      for (let round = 0; round < 6; round++) {
+        const p = await grant('?expiration=never', { session: admin });
+        const children = await Promise.all(Array.from({ length: 8 }, () => grant('?expiration=never', { token: p.token })));
+        const rotations = children.map((c) => t.http.post(`/api/v1/apptoken/${c.id}/rotate`, { graceSeconds: 60 }, { token: c.token }));
+        await new Promise((resolve) => setTimeout(resolve, round * 5));
+        const revoked = await t.http.post(`/api/v1/apptoken/${p.id}/revoke`, undefined, { session: admin });
+        expect(revoked.status).toBe(200);
+        for (const answer of await Promise.all(rotations)) {
+          expect([201, 401, 409]).toContain(answer.status >= 500 ? answer.text : answer.status);
+          if (answer.status === 201) expect(await works(answer.body.token)).toBe(false);
+        }
+      }
+      expect(await unrevokedUnderRevoked()).toEqual([]);
+    });
   });
 
   describe('deleting a parent deletes its subtree', () => {

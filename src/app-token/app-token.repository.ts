@@ -167,6 +167,12 @@ export class AppTokenRepository {
     return rows.reverse().map((row) => ({ id: row.id, expiresAt: row.expires_at, revokedAt: row.revoked_at, identityDisabled: row.disabled }));
   }
 
+  /** The token a token was granted with, if any (null too when the token does not exist). */
+  async parentTokenId(manager: EntityManager, id: number): Promise<number | null> {
+    const [row] = (await manager.query('SELECT parent_token_id FROM app_token WHERE id = $1', [id])) as Array<{ parent_token_id: number | null }>;
+    return row?.parent_token_id ?? null;
+  }
+
   /** Whether token `ancestorId` is `tokenId`'s parent, or its parent's, up the line (at most 64 steps). */
   async isAncestor(manager: EntityManager, ancestorId: number, tokenId: number): Promise<boolean> {
     const [row] = (await manager.query(

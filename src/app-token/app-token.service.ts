@@ -106,7 +106,7 @@ export class AppTokenService {
 
   /** Idempotent: a revoked token stays revoked with its first revocation date. */
   async revoke(actor: Principal, id: number, address: string): Promise<AppTokenDto> {
-    const token = await this.changeToken(actor, id, async (tx, token) => {
+    const token = await this.changeToken(actor, id, undefined, async (tx, token) => {
       const now = await databaseNow(tx.manager);
       if (token.revokedAt !== null && token.revokedAt <= now) return;
       token.revokedAt = now;
@@ -121,7 +121,15 @@ export class AppTokenService {
   /** A new token with the same identity, roles and lifetime; the old one revoked now or after `graceSeconds`. */
   async rotate(actor: Principal, id: number, graceSeconds: number, address: string): Promise<AppTokenDto> {
     let created: { token: AppTokenEntity; value: string } | undefined;
-    await this.changeToken(actor, id, async (tx, old) => {
+    // The chains a rotation checks (the old token's ancestors, the caller token's), share-locked root first
+    // before the old token is locked: in the other order a concurrent revocation of an ancestor, which locks
+    // it and then its subtree, deadlocked with the rotation.
+    const lockChains = async (tx: Transaction) => {
+      const parentId = await this.tokens.parentTokenId(tx.manager, id);
+      if (parentId !== null) await this.tokens.lockChain(tx.manager, parentId, MAX_TOKEN_CHAIN + 1);
+      if (actor.via === 'token' && actor.tokenId !== id) await this.tokens.lockChain(tx.manager, actor.tokenId!, MAX_TOKEN_CHAIN + 1);
+    };
+    await this.changeToken(actor, id, lockChains, async (tx, old) => {
       const now = (await databaseNow(tx.manager)).getTime();
       if (old.revokedAt !== null && old.revokedAt.getTime() <= now) throw new ConflictException(`token ${old.id} is revoked; grant a new one instead`);
       if (old.expiresAt !== null && old.expiresAt.getTime() <= now) throw new ConflictException(`token ${old.id} has expired; grant a new one instead`);
@@ -176,7 +184,7 @@ export class AppTokenService {
   }
 
   async delete(actor: Principal, id: number, address: string): Promise<void> {
-    await this.changeToken(actor, id, async (tx, token) => {
+    await this.changeToken(actor, id, undefined, async (tx, token) => {
       await this.revokeDescendants(tx, actor, [token.id], new Date(), address);
       await this.tokens.remove(tx.manager, token.id);
       await tx.audit({ action: AuditAction.TokenDeleted, actor, targetIdentity: token.identity, targetTokenId: token.id, address });
@@ -209,10 +217,16 @@ export class AppTokenService {
   /**
    * Loads and locks a token the caller may act on (404 otherwise: another identity's token is not
    * acknowledged; 403 when a token caller lacks one of its roles, see {@link roleTheCallerLacks}), and
-   * applies `change` to it in one unit of work.
+   * applies `change` to it in one unit of work; `lockFirst` takes the locks that must come before the token's.
    */
-  private changeToken(actor: Principal, id: number, change: (tx: Transaction, token: AppTokenEntity) => Promise<void>): Promise<AppTokenEntity> {
+  private changeToken(
+    actor: Principal,
+    id: number,
+    lockFirst: ((tx: Transaction) => Promise<void>) | undefined,
+    change: (tx: Transaction, token: AppTokenEntity) => Promise<void>,
+  ): Promise<AppTokenEntity> {
     return this.work.run(async (tx) => {
+      await lockFirst?.(tx);
       const token = await this.tokens.lockForChange(tx.manager, id);
       if (!token || !this.owns(actor, token)) throw new NotFoundException(`app token ${id} not found`);
       const lacking = roleTheCallerLacks(actor, { id: token.id, roles: token.roles.map((role) => role.name) });
