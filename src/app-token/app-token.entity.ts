@@ -89,8 +89,9 @@ export class AppTokenEntity {
   @Column({ name: 'parent_token_id', type: 'int', nullable: true })
   parentTokenId: number | null;
 
-  // Deleting a parent revokes its children first (in the service); the link then just goes.
-  @ManyToOne(() => AppTokenEntity, { onDelete: 'SET NULL' })
+  // A child without its parent is never valid: removing a token (delete, purge, identity cascade) removes its
+  // subtree, each row tombstoned and announced by the table's trigger, instead of orphaning it into a root token.
+  @ManyToOne(() => AppTokenEntity, { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'parent_token_id' })
   parent?: Relation<AppTokenEntity>;
 }

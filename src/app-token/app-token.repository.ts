@@ -14,6 +14,14 @@ export interface RevokedDescendant {
   identity: { id: number; name: string };
 }
 
+/** A token of a caller's chain (itself or an ancestor), as locked for a grant. */
+export interface ChainLink {
+  id: number;
+  expiresAt: Date | null;
+  revokedAt: Date | null;
+  identityDisabled: boolean;
+}
+
 export interface TokenPageFilter {
   skip: number;
   take: number;
@@ -132,15 +140,37 @@ export class AppTokenRepository {
   }
 
   /**
-   * How long the token a caller authenticated with still lives, read under a share lock: a concurrent
-   * revocation of it waits for the grant to commit, and then finds (and revokes) the new child.
+   * The token a caller authenticated with and its ancestors (itself first, at most `limit` of them), each row
+   * share-locked, root first (the order a revocation locks in, so the two never deadlock). A concurrent
+   * revocation or removal of any of them then either commits first (and is seen here) or waits for the grant to
+   * commit, and its descendant statement, which starts later, finds the new child. Null when a link has gone.
    */
-  async lockParent(manager: EntityManager, id: number): Promise<{ expiresAt: Date | null; revokedAt: Date | null } | null> {
-    const [row] = (await manager.query('SELECT expires_at, revoked_at FROM app_token WHERE id = $1 FOR SHARE', [id])) as Array<{
-      expires_at: Date | null;
-      revoked_at: Date | null;
-    }>;
-    return row ? { expiresAt: row.expires_at, revokedAt: row.revoked_at } : null;
+  async lockChain(manager: EntityManager, id: number, limit: number): Promise<ChainLink[] | null> {
+    const ids = (await manager.query(
+      `WITH RECURSIVE up(id, depth) AS (
+         SELECT $1::int, 0
+         UNION ALL
+         SELECT t.parent_token_id, up.depth + 1 FROM app_token t JOIN up ON t.id = up.id WHERE t.parent_token_id IS NOT NULL AND up.depth + 1 < $2
+       )
+       SELECT id FROM up ORDER BY depth`,
+      [id, limit],
+    )) as Array<{ id: number }>;
+    const rows = (await manager.query(
+      `SELECT t.id, t.parent_token_id, t.expires_at, t.revoked_at, i.disabled
+         FROM app_token t JOIN identity i ON i.id = t.identity_id
+        WHERE t.id = ANY($1::int[])
+        ORDER BY array_position($1::int[], t.id) DESC
+          FOR SHARE OF t`,
+      [ids.map((row) => row.id)],
+    )) as Array<{ id: number; parent_token_id: number | null; expires_at: Date | null; revoked_at: Date | null; disabled: boolean }>;
+    if (rows.length !== ids.length) return null;
+    return rows.reverse().map((row) => ({ id: row.id, expiresAt: row.expires_at, revokedAt: row.revoked_at, identityDisabled: row.disabled }));
+  }
+
+  /** The token a token was granted with, if any (null too when the token does not exist). */
+  async parentTokenId(manager: EntityManager, id: number): Promise<number | null> {
+    const [row] = (await manager.query('SELECT parent_token_id FROM app_token WHERE id = $1', [id])) as Array<{ parent_token_id: number | null }>;
+    return row?.parent_token_id ?? null;
   }
 
   /** Whether token `ancestorId` is `tokenId`'s parent, or its parent's, up the line (at most 64 steps). */

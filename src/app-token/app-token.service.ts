@@ -106,7 +106,7 @@ export class AppTokenService {
 
   /** Idempotent: a revoked token stays revoked with its first revocation date. */
   async revoke(actor: Principal, id: number, address: string): Promise<AppTokenDto> {
-    const token = await this.changeToken(actor, id, async (tx, token) => {
+    const token = await this.changeToken(actor, id, undefined, async (tx, token) => {
       const now = await databaseNow(tx.manager);
       if (token.revokedAt !== null && token.revokedAt <= now) return;
       token.revokedAt = now;
@@ -121,10 +121,21 @@ export class AppTokenService {
   /** A new token with the same identity, roles and lifetime; the old one revoked now or after `graceSeconds`. */
   async rotate(actor: Principal, id: number, graceSeconds: number, address: string): Promise<AppTokenDto> {
     let created: { token: AppTokenEntity; value: string } | undefined;
-    await this.changeToken(actor, id, async (tx, old) => {
+    // The chains a rotation checks (the old token's ancestors, the caller token's), share-locked root first
+    // before the old token is locked: in the other order a concurrent revocation of an ancestor, which locks
+    // it and then its subtree, deadlocked with the rotation.
+    const lockChains = async (tx: Transaction) => {
+      const parentId = await this.tokens.parentTokenId(tx.manager, id);
+      if (parentId !== null) await this.tokens.lockChain(tx.manager, parentId, MAX_TOKEN_CHAIN + 1);
+      if (actor.via === 'token' && actor.tokenId !== id) await this.tokens.lockChain(tx.manager, actor.tokenId!, MAX_TOKEN_CHAIN + 1);
+    };
+    await this.changeToken(actor, id, lockChains, async (tx, old) => {
       const now = (await databaseNow(tx.manager)).getTime();
       if (old.revokedAt !== null && old.revokedAt.getTime() <= now) throw new ConflictException(`token ${old.id} is revoked; grant a new one instead`);
       if (old.expiresAt !== null && old.expiresAt.getTime() <= now) throw new ConflictException(`token ${old.id} has expired; grant a new one instead`);
+      // In its grace period: it already has its replacement, and rotating it again (with itself, say) would mint a
+      // second one, free of its end.
+      if (old.revokedAt !== null) throw new ConflictException(`token ${old.id} is already being rotated or revoked: it ends ${old.revokedAt.toISOString()}`);
       if (old.identity.disabled) throw new ConflictException(`identity "${old.identity.name}" is disabled`);
       const roles = old.roles.filter((role) => old.identity.roles.some((held) => held.id === role.id));
       if (roles.length === 0) throw new ConflictException(`identity "${old.identity.name}" no longer holds any of token ${old.id}'s roles`);
@@ -149,8 +160,7 @@ export class AppTokenService {
         rotatedFromId: old.id,
         parentTokenId,
       });
-      const revokeAt = new Date(now + graceSeconds * 1000);
-      const revokedAt = old.revokedAt !== null && old.revokedAt < revokeAt ? old.revokedAt : revokeAt;
+      const revokedAt = new Date(now + graceSeconds * 1000);
       await this.tokens.setRevokedAt(tx.manager, old.id, revokedAt);
       await tx.audit({
         action: AuditAction.TokenRotated,
@@ -174,7 +184,7 @@ export class AppTokenService {
   }
 
   async delete(actor: Principal, id: number, address: string): Promise<void> {
-    await this.changeToken(actor, id, async (tx, token) => {
+    await this.changeToken(actor, id, undefined, async (tx, token) => {
       await this.revokeDescendants(tx, actor, [token.id], new Date(), address);
       await this.tokens.remove(tx.manager, token.id);
       await tx.audit({ action: AuditAction.TokenDeleted, actor, targetIdentity: token.identity, targetTokenId: token.id, address });
@@ -207,10 +217,16 @@ export class AppTokenService {
   /**
    * Loads and locks a token the caller may act on (404 otherwise: another identity's token is not
    * acknowledged; 403 when a token caller lacks one of its roles, see {@link roleTheCallerLacks}), and
-   * applies `change` to it in one unit of work.
+   * applies `change` to it in one unit of work; `lockFirst` takes the locks that must come before the token's.
    */
-  private changeToken(actor: Principal, id: number, change: (tx: Transaction, token: AppTokenEntity) => Promise<void>): Promise<AppTokenEntity> {
+  private changeToken(
+    actor: Principal,
+    id: number,
+    lockFirst: ((tx: Transaction) => Promise<void>) | undefined,
+    change: (tx: Transaction, token: AppTokenEntity) => Promise<void>,
+  ): Promise<AppTokenEntity> {
     return this.work.run(async (tx) => {
+      await lockFirst?.(tx);
       const token = await this.tokens.lockForChange(tx.manager, id);
       if (!token || !this.owns(actor, token)) throw new NotFoundException(`app token ${id} not found`);
       const lacking = roleTheCallerLacks(actor, { id: token.id, roles: token.roles.map((role) => role.name) });
@@ -224,9 +240,13 @@ export class AppTokenService {
 
   /** The expiry of a token granted with (or rotated from a child of) token `parentId`, which it may not outlive. */
   private async childExpiresAt(tx: Transaction, parentId: number, requested: Date | null, request: Pick<GrantRequest, 'expiration' | 'lifespanDays'>, now: number): Promise<Date | null> {
-    const parent = await this.tokens.lockParent(tx.manager, parentId);
-    const end = parent === null ? new Date(now) : tokenEnd(parent);
-    if (end !== null && end.getTime() <= now) throw new ConflictException('the app token this request was made with has been revoked or has expired meanwhile');
+    // The whole chain, locked: a revocation of any ancestor either commits first (and the grant is refused) or
+    // waits for this one and then revokes the new child with the rest of the subtree.
+    const chain = await this.tokens.lockChain(tx.manager, parentId, MAX_TOKEN_CHAIN + 1);
+    const ends = (chain ?? []).map(tokenEnd).filter((end): end is Date => end !== null);
+    const end = chain === null ? new Date(now) : ends.length === 0 ? null : new Date(Math.min(...ends.map((e) => e.getTime())));
+    if (end !== null && end.getTime() <= now) throw new ConflictException('the app token this request was made with (or one it was granted with) has been revoked or has expired meanwhile');
+    if (chain!.some((link) => link.identityDisabled)) throw new ConflictException('the app token this request was made with (or one it was granted with) belongs to a disabled identity');
     // Verification refuses longer chains: do not hand out a token that could never work.
     if ((await this.tokens.ancestorCount(tx.manager, parentId, MAX_TOKEN_CHAIN)) >= MAX_TOKEN_CHAIN) {
       throw new BadRequestException(`a token can be granted with a chain of at most ${MAX_TOKEN_CHAIN} app tokens; grant this one with a session or a token nearer the start`);

@@ -6,6 +6,7 @@ import { AppTokenTombstones1795891552626 } from './1795891552626-AppTokenTombsto
 import { TokenTombstonesEverywhere1795920494224 } from './1795920494224-TokenTombstonesEverywhere.js';
 import { RoleNameSkeletons1795921055500 } from './1795921055500-RoleNameSkeletons.js';
 import { ParentTokens1795921585455 } from './1795921585455-ParentTokens.js';
+import { ParentTokensCascade1795925829994 } from './1795925829994-ParentTokensCascade.js';
 
 /** In order. New migrations: `npm run migration:generate -- src/database/migrations/Name`, then list them here. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   TokenTombstonesEverywhere1795920494224,
   RoleNameSkeletons1795921055500,
   ParentTokens1795921585455,
+  ParentTokensCascade1795925829994,
 ];
