@@ -11,6 +11,7 @@ import { AppModule } from './app.module.js';
 import { CaseInsensitiveBodyPipe } from './common/case-insensitive-body.pipe.js';
 import { AllExceptionsFilter } from './common/http-exception.filter.js';
 import { createLogger, PinoNestLogger } from './common/logging.js';
+import { serveConsole } from './console/console-routes.js';
 import { MAX_NESTING, nestedTooDeep } from './common/untrusted-input.js';
 import { UntrustedInputPipe } from './common/untrusted-input.pipe.js';
 import { createValidationPipe } from './common/validation.js';
@@ -97,5 +98,6 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
   app.useGlobalPipes(new UntrustedInputPipe(), new CaseInsensitiveBodyPipe(), createValidationPipe());
   app.useGlobalFilters(new AllExceptionsFilter());
   setupSwagger(app);
+  await serveConsole(app);
   return app;
 }

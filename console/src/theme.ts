@@ -1,0 +1,14 @@
+import { createTheme, Drawer, Modal } from '@mantine/core';
+
+/**
+ * Mantine's default theme (its variables are in styles.css, so nothing is generated at run time) and
+ * the system font stack: nothing is fetched from elsewhere.
+ */
+export const theme = createTheme({
+  components: {
+    // Scroll locking injects a <style> element (react-remove-scroll), which the CSP refuses; the overlay
+    // still covers the page and focus stays trapped in the dialog.
+    Modal: Modal.extend({ defaultProps: { lockScroll: false } }),
+    Drawer: Drawer.extend({ defaultProps: { lockScroll: false } }),
+  },
+});
