@@ -59,6 +59,7 @@ async function main(): Promise<void> {
   const lines = [
     '',
     `AppToken Server is listening on ${base}`,
+    `  Console:     ${base}/`,
     `  Swagger UI:  ${base}/swagger`,
     `  Database:    ${runtime.embedded ? `embedded PostgreSQL in ${config.dataDir}` : 'PostgreSQL (DATABASE_URL)'}`,
   ];
