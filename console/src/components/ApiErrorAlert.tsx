@@ -15,7 +15,11 @@ function titleOf(error: unknown): string {
 }
 
 export function errorText(error: unknown): string {
-  if (error instanceof ApiError) return error.retryAfter ? `${error.message} Try again in ${error.retryAfter} s.` : error.message;
+  if (error instanceof ApiError) {
+    // The API's throttling messages usually say the wait already; add it only where they do not.
+    const saysWait = /\d+\s*(s\b|second)/i.test(error.message);
+    return error.retryAfter && !saysWait ? `${error.message} (try again in ${error.retryAfter} s)` : error.message;
+  }
   return error instanceof Error ? error.message : String(error);
 }
 
