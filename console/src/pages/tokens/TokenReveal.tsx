@@ -1,5 +1,5 @@
 import { Alert, Button, Group, Stack, Text, TextInput } from '@mantine/core';
-import { useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 
 /**
  * A new token's value, shown once: a read-only field, a Copy button (the clipboard API where the browser
@@ -8,6 +8,12 @@ import { useRef, useState } from 'react';
 export function TokenReveal({ value, onDone }: { value: string; onDone(): void }) {
   const input = useRef<HTMLInputElement>(null);
   const [status, setStatus] = useState('');
+
+  // The form it replaces had focus: put it on the token, selected, so it is read out and one Ctrl+C away.
+  useEffect(() => {
+    input.current?.focus();
+    input.current?.select();
+  }, []);
 
   const selectText = () => {
     input.current?.focus();
@@ -37,6 +43,7 @@ export function TokenReveal({ value, onDone }: { value: string; onDone(): void }
         label="Token"
         value={value}
         readOnly
+        data-autofocus
         onFocus={(event) => event.currentTarget.select()}
         classNames={{ input: 'mono' }}
         spellCheck={false}
@@ -47,7 +54,7 @@ export function TokenReveal({ value, onDone }: { value: string; onDone(): void }
           <Button variant="default" onClick={() => void copy()}>Copy</Button>
           <Text size="sm" role="status" aria-live="polite">{status}</Text>
         </Group>
-        <Button onClick={onDone} data-autofocus>Done</Button>
+        <Button onClick={onDone}>Done</Button>
       </Group>
     </Stack>
   );
