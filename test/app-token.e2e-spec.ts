@@ -284,6 +284,72 @@ describe('app tokens', () => {
     });
   });
 
+  describe('sorting the list', () => {
+    // Four tokens of one identity, with a tie on created (broken by id) and nulls in expiration and lastUsed.
+    let ids: { beta: number; alpha: number; gamma: number; delta: number };
+    beforeAll(async () => {
+      const bot = (await t.http.post('/api/v1/identity', { name: 'Sort-Bot', source: 'service', roles: ['Reader'] }, { session: admin })).body;
+      const grant = async (description: string, lifetime: object) =>
+        (await t.http.post('/api/v1/apptoken/grant', { identity: { id: bot.id }, description, ...lifetime }, { session: admin })).body.id as number;
+      ids = {
+        beta: await grant('beta', { lifespanDays: 30 }),
+        alpha: await grant('Alpha', { expiration: 'never' }),
+        gamma: await grant('gamma', { lifespanDays: 90 }),
+        delta: await grant('delta', { lifespanDays: 10 }),
+      };
+      const set = (id: number, created: string, lastUsed: string | null) =>
+        sql.query('UPDATE app_token SET created_at = $2, last_used_at = $3 WHERE id = $1', [id, created, lastUsed]);
+      await set(ids.beta, '2026-01-01T00:00:00Z', '2026-03-02T00:00:00Z');
+      await set(ids.alpha, '2026-01-02T00:00:00Z', null);
+      await set(ids.gamma, '2026-01-02T00:00:00Z', '2026-03-01T00:00:00Z');
+      await set(ids.delta, '2026-01-03T00:00:00Z', null);
+    });
+    const order = async (query: string) => {
+      const response = await t.http.get(`/api/v1/apptoken?identity=sort-bot&${query}`, { session: admin });
+      expect(response.status).toBe(200);
+      return response.body.map((token: any) => token.id);
+    };
+
+    it('orders by created, newest first, by default; ties by id in the same direction', async () => {
+      const { alpha, beta, gamma, delta } = ids;
+      expect(await order('')).toEqual([delta, gamma, alpha, beta]);
+      expect(await order('sort=created&order=desc')).toEqual([delta, gamma, alpha, beta]);
+      expect(await order('sort=created&order=asc')).toEqual([beta, alpha, gamma, delta]);
+    });
+
+    it('orders by expiration (never counts as latest), last use (never used as earliest), description and identity', async () => {
+      const { alpha, beta, gamma, delta } = ids;
+      expect(await order('sort=expiration&order=asc')).toEqual([delta, beta, gamma, alpha]);
+      expect(await order('sort=expiration&order=desc')).toEqual([alpha, gamma, beta, delta]);
+      expect(await order('sort=lastUsed&order=desc')).toEqual([beta, gamma, delta, alpha]);
+      expect(await order('sort=lastUsed&order=asc')).toEqual([alpha, delta, gamma, beta]);
+      expect(await order('sort=description&order=asc')).toEqual([alpha, beta, delta, gamma]);
+      expect(await order('sort=description&order=desc')).toEqual([gamma, delta, beta, alpha]);
+      const byIdentity = (await t.http.get('/api/v1/apptoken?sort=identity&order=asc&pageSize=500', { session: admin })).body;
+      const names = byIdentity.map((token: any) => token.identity.name.toLowerCase());
+      expect(new Set(names).size).toBeGreaterThan(2);
+      expect(names).toEqual([...names].sort());
+      // Within one identity, ties go by id.
+      const bots = byIdentity.filter((token: any) => token.identity.name === 'Sort-Bot').map((token: any) => token.id);
+      expect(bots).toEqual([alpha, beta, gamma, delta].sort((a, b) => a - b));
+    });
+
+    it('sorts before paging, and refuses an unknown sort or order (400)', async () => {
+      const { alpha, beta, gamma, delta } = ids;
+      expect(await order('sort=expiration&order=asc&page=2&pageSize=2')).toEqual([gamma, alpha]);
+      expect(await order('sort=lastUsed&order=desc&page=2&pageSize=1')).toEqual([gamma]);
+      expect(await order('sort=created&order=asc&page=1&pageSize=3')).toEqual([beta, alpha, gamma]);
+      expect(await order('sort=created&order=asc&page=2&pageSize=3')).toEqual([delta]);
+      for (const query of ['sort=id', 'sort=Created', 'sort=token.id', 'order=up', 'order=ASC', 'sort=', 'sort=created&sort=identity']) {
+        const response = await t.http.get(`/api/v1/apptoken?${query}`, { session: admin });
+        expect(`${query} ${response.status}`).toBe(`${query} 400`);
+      }
+      expect((await t.http.get('/api/v1/apptoken?sort=id', { session: admin })).body.message).toEqual(
+        expect.stringContaining('sort must be one of created, expiration, lastUsed, identity, description'),
+      );
+    });
+  });
+
   describe('revoke, rotate, delete', () => {
     it('revokes at once and idempotently, keeping the first revoked date and auditing once', async () => {
       const granted = (await t.http.get('/api/v1/apptoken/grant', { session: operator })).body;
@@ -499,6 +565,18 @@ describe('lifetime policy (APP_TOKEN_MAX_LIFETIME_DAYS)', () => {
     const byDefault = (await capped.http.get('/api/v1/apptoken/grant', { session })).body;
     expect(Date.parse(byDefault.expiration) - Date.parse(byDefault.created)).toBeLessThanOrEqual(30 * DAY);
     expect(Date.parse(byDefault.expiration) - Date.parse(byDefault.created)).toBeGreaterThan(30 * DAY - 2000);
+  });
+
+  it('tells any signed-in caller the policy (GET /apptoken/policy): the default lifetime and the maximum, null when "never" is allowed', async () => {
+    const freeReader = await free.http.signin('admin', ADMIN_PASSWORD);
+    await free.http.post('/api/v1/identity', { name: 'policy-reader', password: 'policy-reader-password', roles: ['Reader'] }, { session: freeReader });
+    const reader = await free.http.signin('policy-reader', 'policy-reader-password');
+    const open = await free.http.get('/api/v1/apptoken/policy', { session: reader });
+    expect(open.status).toBe(200);
+    expect(open.body).toEqual({ defaultLifetimeDays: 365, maxLifetimeDays: null });
+    const session = await capped.http.signin('admin', ADMIN_PASSWORD);
+    expect((await capped.http.get('/api/v1/apptoken/policy', { session })).body).toEqual({ defaultLifetimeDays: 30, maxLifetimeDays: 30 });
+    expect((await capped.http.get('/api/v1/apptoken/policy')).status).toBe(401);
   });
 
   it('refuses to rotate a token whose lifetime exceeds the maximum', async () => {

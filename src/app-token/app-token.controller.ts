@@ -10,7 +10,7 @@ import { setTotalCount } from '../common/pagination.js';
 import { BuiltinRole } from '../role/builtin-roles.js';
 import { AppTokenMigrationService } from './app-token-migration.service.js';
 import { AppTokenService } from './app-token.service.js';
-import { AppTokenDto, GrantBodyDto, GrantQueryDto, ListTokensQueryDto, MigrateTokenDto, RotateTokenDto } from './dto/app-token.dto.js';
+import { AppTokenDto, GrantBodyDto, GrantQueryDto, LifetimePolicyDto, ListTokensQueryDto, MigrateTokenDto, RotateTokenDto } from './dto/app-token.dto.js';
 
 @ApiTags('apptoken')
 @Controller('api/v1/apptoken')
@@ -76,9 +76,16 @@ export class AppTokenController {
     return this.migration.migrate(actor, dto, address);
   }
 
+  @Get('policy')
+  @ApiOkResponse({ type: LifetimePolicyDto })
+  @Authenticated({ summary: 'The lifetime policy grants follow: the default lifetime, and the maximum (null: "never" is allowed)' })
+  policy(): LifetimePolicyDto {
+    return this.tokens.lifetimePolicy();
+  }
+
   @Get()
   @ApiOkResponse({ type: [AppTokenDto], headers: { 'X-Total-Count': { description: 'Tokens matching, all pages', schema: { type: 'integer' } } } })
-  @Authenticated({ summary: "Tokens, newest first: all for Administrators, the caller's own otherwise" })
+  @Authenticated({ summary: "Tokens (newest first unless `sort`/`order` say otherwise): all for Administrators, the caller's own otherwise" })
   async list(@Auth() actor: Principal, @Query() query: ListTokensQueryDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<AppTokenDto[]> {
     const [tokens, total] = await this.tokens.list(actor, query);
     setTotalCount(reply, total);

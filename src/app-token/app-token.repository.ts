@@ -5,6 +5,7 @@ import { IdentityEntity } from '../identity/identity.entity.js';
 import { RoleEntity } from '../role/role.entity.js';
 import { AppTokenTombstoneEntity } from './app-token-tombstone.entity.js';
 import { AppTokenEntity } from './app-token.entity.js';
+import type { SortOrder, TokenSortField } from './dto/app-token.dto.js';
 
 /** A token revoked because its parent (or an ancestor) was. */
 export interface RevokedDescendant {
@@ -32,7 +33,21 @@ export interface TokenPageFilter {
   revoked?: boolean;
   expired?: boolean;
   search?: string;
+  sort: TokenSortField;
+  order: SortOrder;
 }
+
+/**
+ * The column each sort field orders by, and where its nulls go: a token that never expires ends last
+ * ("latest"), one never used ends first ("earliest").
+ */
+const SORT_COLUMNS: Record<TokenSortField, { column: string; nullsAsLatest: boolean }> = {
+  created: { column: 'token.createdAt', nullsAsLatest: false },
+  expiration: { column: 'token.expiresAt', nullsAsLatest: true },
+  lastUsed: { column: 'token.lastUsedAt', nullsAsLatest: false },
+  identity: { column: 'identity.nameKey', nullsAsLatest: false },
+  description: { column: 'token.description', nullsAsLatest: false },
+};
 
 /** The columns of a new token record. */
 export type NewToken = Pick<
@@ -60,15 +75,19 @@ const WITH_ROLES = { roles: true, identity: { roles: true } } as const;
 export class AppTokenRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** A page of tokens, newest first, with their roles and their identity's. */
+  /** A page of tokens in the order asked for (ties broken by id, so pages never overlap), with their roles and their identity's. */
   page(filter: TokenPageFilter): Promise<[AppTokenEntity[], number]> {
+    const { column, nullsAsLatest } = SORT_COLUMNS[filter.sort];
+    const direction = filter.order === 'asc' ? 'ASC' : 'DESC';
+    const nulls = nullsAsLatest === (direction === 'ASC') ? 'NULLS LAST' : 'NULLS FIRST';
     const builder = this.dataSource
       .getRepository(AppTokenEntity)
       .createQueryBuilder('token')
       .innerJoinAndSelect('token.identity', 'identity')
       .leftJoinAndSelect('identity.roles', 'identityRole')
       .leftJoinAndSelect('token.roles', 'role')
-      .orderBy('token.id', 'DESC')
+      .orderBy(column, direction, nulls)
+      .addOrderBy('token.id', direction)
       .skip(filter.skip)
       .take(filter.take);
     if (filter.ownerId !== undefined) builder.andWhere('token.identity_id = :self', { self: filter.ownerId });

@@ -26,7 +26,7 @@ import type { AppTokenEntity } from './app-token.entity.js';
 import { MAX_TOKEN_CHAIN } from './app-token-verifier.js';
 import { toAppTokenDto } from './app-token.mapper.js';
 import { AppTokenRepository, type TokenPageFilter } from './app-token.repository.js';
-import type { AppTokenDto, ListTokensQueryDto } from './dto/app-token.dto.js';
+import type { AppTokenDto, LifetimePolicyDto, ListTokensQueryDto } from './dto/app-token.dto.js';
 import { TokenIssuer } from './token-issuer.js';
 
 export interface GrantRequest {
@@ -50,6 +50,11 @@ export class AppTokenService {
     private readonly issuer: TokenIssuer,
   ) {
     this.policy = lifetimePolicy(config);
+  }
+
+  /** The lifetimes a grant accepts, for a client to offer (the console's "Never" only when there is no maximum). */
+  lifetimePolicy(): LifetimePolicyDto {
+    return { defaultLifetimeDays: this.policy.defaultDays, maxLifetimeDays: this.policy.maxDays ?? null };
   }
 
   /** GET /apptoken/grant[/id] and POST /apptoken/grant. */
@@ -85,7 +90,14 @@ export class AppTokenService {
   }
 
   async list(actor: Principal, query: ListTokensQueryDto): Promise<[AppTokenDto[], number]> {
-    const filter: TokenPageFilter = { ...pageWindow(query), revoked: query.revoked, expired: query.expired, search: query.search };
+    const filter: TokenPageFilter = {
+      ...pageWindow(query),
+      revoked: query.revoked,
+      expired: query.expired,
+      search: query.search,
+      sort: query.sort ?? 'created',
+      order: query.order ?? 'desc',
+    };
     if (!isAdministrator(actor)) filter.ownerId = actor.identityId;
     if (query.identity !== undefined) {
       if (/^\d+$/.test(query.identity)) {

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { IsBoolean, IsInt, IsOptional, IsString, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { FlexibleDate } from '../../common/flexible-date.decorator.js';
 import type { Expiration } from '../../common/flexible-date.js';
 import { PageQueryDto } from '../../common/pagination.js';
@@ -8,6 +8,11 @@ import { RoleNames } from '../../common/role-list.js';
 import { MAX_TOKEN_BYTES } from '../token-codec.js';
 
 const MAX_LIFESPAN_DAYS = 36500;
+
+export const TOKEN_SORT_FIELDS = ['created', 'expiration', 'lastUsed', 'identity', 'description'] as const;
+export type TokenSortField = (typeof TOKEN_SORT_FIELDS)[number];
+export const SORT_ORDERS = ['asc', 'desc'] as const;
+export type SortOrder = (typeof SORT_ORDERS)[number];
 
 const booleanQuery = () =>
   Transform(({ value }) => (value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value));
@@ -204,5 +209,24 @@ export class ListTokensQueryDto extends PageQueryDto {
   @IsString()
   @MaxLength(256)
   search?: string;
+
+  @ApiPropertyOptional({ enum: TOKEN_SORT_FIELDS, default: 'created', description: 'The column to order by (ties: by id, in the same direction)' })
+  @IsOptional()
+  @IsIn(TOKEN_SORT_FIELDS, { message: `sort must be one of ${TOKEN_SORT_FIELDS.join(', ')}` })
+  sort?: TokenSortField;
+
+  @ApiPropertyOptional({ enum: SORT_ORDERS, default: 'desc' })
+  @IsOptional()
+  @IsIn(SORT_ORDERS, { message: 'order must be asc or desc' })
+  order?: SortOrder;
+}
+
+/** What the console needs to offer lifetimes a grant will accept. */
+export class LifetimePolicyDto {
+  @ApiProperty({ description: 'Days a grant that names no lifetime gets (APP_TOKEN_DEFAULT_LIFETIME_DAYS, capped to the maximum)', example: 365 })
+  defaultLifetimeDays: number;
+
+  @ApiProperty({ nullable: true, type: Number, description: 'APP_TOKEN_MAX_LIFETIME_DAYS; null: no maximum, and "never" is allowed', example: null })
+  maxLifetimeDays: number | null;
 }
 
