@@ -111,7 +111,7 @@ export function IdentitiesPage() {
                   {identity.roles.length ? (
                     <Group gap={4}>
                       {identity.roles.map((role) => (
-                        <Badge key={role} variant="light" tt="none">{role}</Badge>
+                        <Badge key={role} variant="light" tt="none" style={{ minWidth: 'max-content' }}>{role}</Badge>
                       ))}
                     </Group>
                   ) : (

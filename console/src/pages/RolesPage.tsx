@@ -65,7 +65,7 @@ export function RolesPage() {
                 <Table.Td fw={500}>{role.name}</Table.Td>
                 <Table.Td>{role.description || <Text span size="sm">—</Text>}</Table.Td>
                 <Table.Td>
-                  <Badge variant="light" color={role.builtin ? 'gray' : 'blue'} tt="none">{role.builtin ? 'Built-in' : 'Custom'}</Badge>
+                  <Badge variant="light" color={role.builtin ? 'gray' : 'blue'} tt="none" style={{ minWidth: 'max-content' }}>{role.builtin ? 'Built-in' : 'Custom'}</Badge>
                 </Table.Td>
                 <Table.Td>
                   {role.builtin ? (
