@@ -67,7 +67,6 @@ export function IdentitiesPage() {
       <TextInput
         label="Search"
         placeholder="Part of a name"
-        type="search"
         maw={360}
         value={search}
         onChange={(e) => {
