@@ -8,7 +8,8 @@ export const theme = createTheme({
   components: {
     // Scroll locking injects a <style> element (react-remove-scroll), which the CSP refuses; the overlay
     // still covers the page and focus stays trapped in the dialog.
-    Modal: Modal.extend({ defaultProps: { lockScroll: false } }),
-    Drawer: Drawer.extend({ defaultProps: { lockScroll: false } }),
+    // The close (×) button has no text: name it for screen readers (axe: button-name).
+    Modal: Modal.extend({ defaultProps: { lockScroll: false, closeButtonProps: { 'aria-label': 'Close' } } }),
+    Drawer: Drawer.extend({ defaultProps: { lockScroll: false, closeButtonProps: { 'aria-label': 'Close' } } }),
   },
 });
