@@ -342,6 +342,28 @@ const title = haveChromium ? 'the admin console in Chromium, by accessible names
     }
   });
 
+  it('fails a page on a script error, a console error, a CSP violation and a request leaving the server (the checks above can fail)', async () => {
+    const watched = await browser.newPage(t.baseUrl);
+    try {
+      const { page } = watched;
+      await page.goto('/');
+      await need(page.getByRole('button', { name: UI.signIn.submit, exact: true }), 'no sign-in form');
+      await page.evaluate("setTimeout(() => { throw new Error('thrown by the harness check'); }, 0)");
+      await page.evaluate("console.error('logged by the harness check')");
+      await page.evaluate("const s = document.createElement('style'); s.textContent = 'body { color: red }'; document.head.append(s)");
+      await page.goto('http://elsewhere.invalid/').catch(() => undefined);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const problems = watched.takeProblems().join('\n');
+      expect(problems).toMatch(/page script error: .*thrown by the harness check/);
+      expect(problems).toMatch(/console error: logged by the harness check/);
+      expect(problems).toMatch(/Content-Security-Policy violation: style-src-elem blocked inline/);
+      expect(problems).toMatch(/request leaving the server under test: GET http:\/\/elsewhere\.invalid\//);
+      expect(() => watched.assertClean()).not.toThrow();
+    } finally {
+      await watched.close();
+    }
+  });
+
   it('has no serious or critical axe-core violation on any page checked above', () => {
     expect(checked.length).toBeGreaterThan(0);
     if (accessibility.length > 0) throw new Error(`checked ${checked.length}: ${checked.join(', ')}\n\n${accessibility.join('\n\n')}`);
