@@ -140,7 +140,8 @@ const title = haveChromium ? 'the admin console in Chromium, by accessible names
 
   /** Picks `option` in the field labelled `label`: a native select, a Mantine Select or an autocomplete combobox. */
   async function choose(page: Page, scope: Locator, label: string, option: string) {
-    const field = await need(scope.getByLabel(label, { exact: true }), `the dialog has no field labelled "${label}"`);
+    const combobox = scope.getByRole('combobox', { name: label, exact: true });
+    const field = await need((await combobox.count()) > 0 ? combobox : scope.getByLabel(label, { exact: true }), `the dialog has no field labelled "${label}"`);
     const tag = await field.evaluate((el) => (el as unknown as { tagName: string }).tagName);
     if (tag === 'SELECT') {
       await field.selectOption({ label: option });
