@@ -1,4 +1,4 @@
-import { Autocomplete, Button, Code, Group, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import { Button, Code, Group, NativeSelect, Stack, Table, Text, TextInput, Title } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
@@ -7,7 +7,7 @@ import { ApiErrorAlert } from '../components/ApiErrorAlert';
 import { Pager } from '../components/Pager';
 import { formatDate } from '../format';
 import './audit/audit.css';
-import { AUDIT_ACTIONS, AUDIT_KEY, dayBoundary, type AuditEvent } from './audit/audit-event';
+import { ACTION_OPTIONS, AUDIT_KEY, dayBoundary, type AuditEvent } from './audit/audit-event';
 
 function who(ref: { id: number | null; name: string | null } | null, empty: string): string {
   if (!ref) return empty;
@@ -22,6 +22,13 @@ function target(event: AuditEvent): string {
   return parts.join(', ') || '—';
 }
 
+/** A record's detail, one line per field (values that are not text as JSON). */
+function detailText(detail: Record<string, unknown>): string {
+  return Object.entries(detail)
+    .map(([key, value]) => `${key}: ${typeof value === 'string' ? value : JSON.stringify(value, null, 1).replace(/\n\s*/g, ' ')}`)
+    .join('\n');
+}
+
 /** The audit trail, newest first, filtered and paged on the server. */
 export function AuditPage() {
   const [action, setAction] = useState('');
@@ -30,11 +37,10 @@ export function AuditPage() {
   const [to, setTo] = useState('');
   const [page, setPage] = useState(1);
   const [pageSize, setPageSize] = useState(50);
-  // Typed filters ask the server once the typing pauses, not on every key.
-  const [debouncedAction] = useDebouncedValue(action.trim(), 300);
+  // The typed filter asks the server once the typing pauses, not on every key.
   const [debouncedActor] = useDebouncedValue(actor.trim(), 300);
 
-  const filters = { action: debouncedAction, actor: debouncedActor, since: dayBoundary(from, false), until: dayBoundary(to, true) };
+  const filters = { action, actor: debouncedActor, since: dayBoundary(from, false), until: dayBoundary(to, true) };
   const filterKey = JSON.stringify(filters);
   useEffect(() => setPage(1), [filterKey]);
 
@@ -56,18 +62,7 @@ export function AuditPage() {
     <Stack>
       <Title order={2}>Audit</Title>
       <Group align="flex-end" gap="sm" wrap="wrap" role="search" aria-label="Audit filters">
-        <Autocomplete
-          label="Action"
-          description={'An action, or a prefix ending in "."'}
-          placeholder="apptoken."
-          data={AUDIT_ACTIONS}
-          value={action}
-          onChange={setAction}
-          limit={30}
-          w={220}
-          autoComplete="off"
-          spellCheck={false}
-        />
+        <NativeSelect label="Action" description="An action, or every action of a kind" data={ACTION_OPTIONS} value={action} onChange={(event) => setAction(event.currentTarget.value)} w={220} />
         <TextInput
           label="Actor"
           description="Who did it: identity name or id"
@@ -105,10 +100,10 @@ export function AuditPage() {
                   </time>
                 </Table.Td>
                 <Table.Td className="nowrap">{event.action}</Table.Td>
-                <Table.Td>{who(event.actor, 'system')}</Table.Td>
+                <Table.Td className="nowrap">{who(event.actor, 'system')}</Table.Td>
                 <Table.Td>{target(event)}</Table.Td>
                 <Table.Td className="nowrap">{event.address ?? '—'}</Table.Td>
-                <Table.Td>{event.detail ? <Code className="audit-detail">{JSON.stringify(event.detail)}</Code> : '—'}</Table.Td>
+                <Table.Td>{event.detail ? <Code className="audit-detail">{detailText(event.detail)}</Code> : '—'}</Table.Td>
               </Table.Tr>
             ))}
             {events.isSuccess && items.length === 0 && (

@@ -1,4 +1,4 @@
-import { Badge, Button, Group, Stack, Table, Text, Title, VisuallyHidden } from '@mantine/core';
+import { Badge, Button, Group, Stack, Table, Text, Title } from '@mantine/core';
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { api, apiPage } from '../api';
@@ -57,20 +57,18 @@ export function EndpointsPage() {
               <Table.Th>Methods</Table.Th>
               <Table.Th>Authentication</Table.Th>
               <Table.Th>Roles</Table.Th>
-              <Table.Th>
-                <VisuallyHidden>Actions</VisuallyHidden>
-              </Table.Th>
+              <Table.Th>Actions</Table.Th>
             </Table.Tr>
           </Table.Thead>
           <Table.Tbody>
             {items.map((rule) => (
               <Table.Tr key={rule.id}>
-                <Table.Td className="mono">{rule.url}</Table.Td>
+                <Table.Td className="nowrap" ff="monospace">{rule.url}</Table.Td>
                 <Table.Td>{anyMethod(rule) ? 'Any' : rule.method.join(', ')}</Table.Td>
                 <Table.Td>{rule.authentication ? 'App token' : <Badge color="orange" variant="light">None (open)</Badge>}</Table.Td>
                 <Table.Td>{rule.authentication ? rule.role.join(', ') || 'Any valid token' : '—'}</Table.Td>
                 <Table.Td>
-                  <Group gap="xs" wrap="nowrap" justify="flex-end">
+                  <Group gap="xs" wrap="nowrap">
                     <Button size="xs" variant="default" onClick={() => setEditing({ rule })}>
                       Edit
                     </Button>

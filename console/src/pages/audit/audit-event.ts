@@ -10,33 +10,23 @@ export interface AuditEvent {
   detail: Record<string, unknown> | null;
 }
 
-/** The server's action names (src/audit AuditAction), and the prefixes the API's `action` filter takes. */
-export const AUDIT_ACTIONS = [
-  'apptoken.',
-  'apptoken.granted',
-  'apptoken.migrated',
-  'apptoken.rotated',
-  'apptoken.revoked',
-  'apptoken.deleted',
-  'apptoken.purged',
-  'identity.',
-  'identity.created',
-  'identity.updated',
-  'identity.deleted',
-  'identity.bootstrapped',
-  'identity.password_reset',
-  'role.',
-  'role.created',
-  'role.updated',
-  'role.deleted',
-  'endpoint.',
-  'endpoint.created',
-  'endpoint.updated',
-  'endpoint.deleted',
-  'signin.',
-  'signin.succeeded',
-  'signin.failed',
-  'signout',
+/** The server's action names (src/audit AuditAction), by kind; the API's `action` filter also takes a kind's prefix. */
+const ACTIONS: { kind: string; prefix: string; names: string[] }[] = [
+  { kind: 'App tokens', prefix: 'apptoken.', names: ['granted', 'migrated', 'rotated', 'revoked', 'deleted', 'purged'] },
+  { kind: 'Identities', prefix: 'identity.', names: ['created', 'updated', 'deleted', 'bootstrapped', 'password_reset'] },
+  { kind: 'Roles', prefix: 'role.', names: ['created', 'updated', 'deleted'] },
+  { kind: 'Endpoint rules', prefix: 'endpoint.', names: ['created', 'updated', 'deleted'] },
+  { kind: 'Sign-in', prefix: 'signin.', names: ['succeeded', 'failed'] },
+];
+
+/** Options of the Action filter: "" for all, each kind's prefix ("apptoken."), then its actions; values are what the API takes. */
+export const ACTION_OPTIONS = [
+  { value: '', label: 'All actions' },
+  ...ACTIONS.map(({ kind, prefix, names }) => ({
+    group: kind,
+    items: [{ value: prefix, label: `${prefix} (all)` }, ...names.map((name) => ({ value: prefix + name, label: prefix + name }))],
+  })),
+  { group: 'Sessions', items: [{ value: 'signout', label: 'signout' }] },
 ];
 
 export const AUDIT_KEY = ['audit'] as const;
