@@ -109,7 +109,7 @@ export function AuditPage() {
             {events.isSuccess && items.length === 0 && (
               <Table.Tr>
                 <Table.Td colSpan={6}>
-                  <Text size="sm" c="dimmed">
+                  <Text size="sm">
                     No events match these filters.
                   </Text>
                 </Table.Td>

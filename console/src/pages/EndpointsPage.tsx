@@ -44,7 +44,7 @@ export function EndpointsPage() {
         <Title order={2}>Endpoints</Title>
         <Button onClick={() => setEditing({ rule: null })}>Add Endpoint</Button>
       </Group>
-      <Text size="sm" c="dimmed">
+      <Text size="sm">
         Rules for your own APIs behind a gateway: a request is judged by the most specific URL pattern that matches
         it; no matching rule, no entry.
       </Text>
@@ -82,7 +82,7 @@ export function EndpointsPage() {
             {rules.isSuccess && items.length === 0 && (
               <Table.Tr>
                 <Table.Td colSpan={5}>
-                  <Text size="sm" c="dimmed">
+                  <Text size="sm">
                     No endpoint rules yet: the forward-auth route refuses every request it is asked about by path.
                   </Text>
                 </Table.Td>

@@ -15,7 +15,7 @@ export interface EndpointDialogProps {
 /** "Add Endpoint" / edit: every field of a rule (url, methods, authentication, roles), as the API takes them. */
 export function EndpointDialog({ opened, rule, onClose }: EndpointDialogProps) {
   return (
-    <Modal opened={opened} onClose={onClose} title={rule ? 'Edit Endpoint' : 'Add Endpoint'} centered size="lg">
+    <Modal opened={opened} onClose={onClose} title={rule ? 'Edit Endpoint' : 'Add Endpoint'} centered size="lg" closeButtonProps={{ 'aria-label': 'Close' }}>
       {/* Keyed so that every opening starts from the rule's values (or empty), not from the last attempt. */}
       {opened && <EndpointForm key={rule?.id ?? 'new'} rule={rule} onDone={onClose} />}
     </Modal>
@@ -88,7 +88,7 @@ function EndpointForm({ rule, onDone }: { rule: EndpointRule | null; onDone(): v
           </Group>
         </Checkbox.Group>
         {!authentication && (
-          <Text size="sm" c="dimmed">
+          <Text size="sm">
             Without authentication the rule asks for no token, so it takes no roles.
           </Text>
         )}

@@ -83,7 +83,7 @@ export function EndpointTest() {
       <Title order={3} id="endpoint-test-title">
         Test
       </Title>
-      <Text size="sm" c="dimmed">
+      <Text size="sm">
         Asks the forward-auth route what a gateway would be told for this token, method and path. An allowed test
         counts as a use of the token (its Last used changes).
       </Text>
