@@ -102,6 +102,11 @@ export async function apiPage<T>(path: string, query: Query): Promise<Page<T>> {
   return { items, total: Number.isFinite(total) ? total : items.length };
 }
 
+/** The whole response, for a route that answers in headers (the forward-auth verify route). */
+export function apiResponse(path: string, options: RequestOptions = {}): Promise<Response> {
+  return send(path, options);
+}
+
 export interface Identity {
   id: number;
   name: string;

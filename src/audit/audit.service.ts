@@ -1,8 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { BadRequestException, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import type { EntityManager, Repository } from 'typeorm';
+import type { EntityManager, Repository, SelectQueryBuilder } from 'typeorm';
 import type { Principal } from '../auth/principal.js';
 import { pageWindow } from '../common/pagination.js';
+import { identityNameKey } from '../identity/identity-name.js';
 import type { AuditEventDto, ListAuditQueryDto } from './dto/audit.dto.js';
 import { AuditEventEntity } from './audit-event.entity.js';
 
@@ -44,6 +45,9 @@ export class AuditService {
   constructor(@InjectRepository(AuditEventEntity) private readonly events: Repository<AuditEventEntity>) {}
 
   async list(query: ListAuditQueryDto): Promise<[AuditEventDto[], number]> {
+    if (query.since !== undefined && query.until !== undefined && query.until < query.since) {
+      throw new BadRequestException('until must not be before since');
+    }
     const { skip, take } = pageWindow(query);
     const builder = this.events.createQueryBuilder('e').orderBy('e.id', 'DESC').skip(skip).take(take);
     if (query.action) {
@@ -53,8 +57,23 @@ export class AuditService {
     if (query.identity !== undefined) builder.andWhere('e.target_identity_id = :identity', { identity: query.identity });
     if (query.token !== undefined) builder.andWhere('e.target_token_id = :token', { token: query.token });
     if (query.since !== undefined) builder.andWhere('e.at >= :since', { since: query.since });
+    // Times are shown to the millisecond but stored to the microsecond: `until` covers its whole millisecond, so
+    // an event's own `at` finds that event.
+    if (query.until !== undefined) builder.andWhere('e.at < :until', { until: new Date(query.until.getTime() + 1) });
+    if (query.actor !== undefined) this.whereActor(builder, query.actor);
     const [events, total] = await builder.getManyAndCount();
     return [events.map(toAuditEventDto), total];
+  }
+
+  /**
+   * The one who did it, by id or name: the identity that holds the name now (renamed since: its earlier events
+   * too), or the name recorded at the time (the identity may be gone). Digits are tried as an id as well.
+   */
+  private whereActor(builder: SelectQueryBuilder<AuditEventEntity>, actor: string): void {
+    const id = /^\d{1,10}$/.test(actor) && Number(actor) <= 2_147_483_647 ? Number(actor) : null;
+    const params = { actorKey: identityNameKey(actor), actorName: actor, actorId: id };
+    const byName = '(e.actor_identity_id IN (SELECT i.id FROM identity i WHERE i.name_key = :actorKey) OR lower(e.actor_name) = lower(:actorName))';
+    builder.andWhere(id === null ? byName : `(e.actor_identity_id = :actorId OR ${byName})`, params);
   }
 
   /** Writes one record; pass the transaction's manager to commit it together with the change it describes. */

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IDENTITY_NAME_MESSAGE, IDENTITY_NAME_PATTERN } from '../../identity/identity-name.js';
 import { FlexibleDate } from '../../common/flexible-date.decorator.js';
 import { PageQueryDto } from '../../common/pagination.js';
 
@@ -65,4 +66,21 @@ export class ListAuditQueryDto extends PageQueryDto {
   @IsOptional()
   @FlexibleDate({ allowNever: false })
   since?: Date;
+
+  @ApiPropertyOptional({ type: String, description: 'Events at or before this time (ISO 8601), to the millisecond: an event\'s own `at` includes it; not before `since`', example: '2026-11-30T23:59:59.999Z' })
+  @IsOptional()
+  @FlexibleDate({ allowNever: false })
+  until?: Date;
+
+  @ApiPropertyOptional({
+    description:
+      'Events done by this identity: its id, or its name (case-insensitive). A name matches the identity now holding it and the name ' +
+      'recorded at the time, so deleted or renamed identities are still found; digits match both an id and a name',
+    example: 'admin',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(256)
+  @Matches(IDENTITY_NAME_PATTERN, { message: `actor: ${IDENTITY_NAME_MESSAGE}` })
+  actor?: string;
 }
