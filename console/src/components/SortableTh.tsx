@@ -10,7 +10,7 @@ export function SortableTh<F extends string>({ label, field, sort, onSort }: { l
   const active = sort.field === field;
   const next: Sort<F> = { field, direction: active && sort.direction === 'asc' ? 'desc' : 'asc' };
   return (
-    <Table.Th aria-sort={active ? (sort.direction === 'asc' ? 'ascending' : 'descending') : 'none'}>
+    <Table.Th className="nowrap" aria-sort={active ? (sort.direction === 'asc' ? 'ascending' : 'descending') : 'none'}>
       <UnstyledButton onClick={() => onSort(next)} fw={600} fz="sm">
         {label}
         <span aria-hidden="true">{active ? (sort.direction === 'asc' ? ' ▲' : ' ▼') : ' ↕'}</span>

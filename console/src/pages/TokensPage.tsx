@@ -1,4 +1,4 @@
-import { Badge, Button, Group, Stack, Switch, Table, Text, TextInput, Title, VisuallyHidden } from '@mantine/core';
+import { Button, Group, Stack, Switch, Table, Text, TextInput, Title, VisuallyHidden } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
@@ -23,8 +23,8 @@ function RevokedCell({ token }: { token: AppToken }) {
   if (token.revoked) {
     return (
       <Stack gap={2}>
-        <Badge color="red" variant="light">Revoked</Badge>
-        <Text size="xs" title={token.revokedDate ?? undefined}>{formatDate(token.revokedDate)}</Text>
+        <Text size="sm" fw={600} c="red.9">Revoked</Text>
+        <Text size="xs" title={token.revokedDate ?? undefined}>{formatDay(token.revokedDate)}</Text>
       </Stack>
     );
   }
@@ -172,13 +172,13 @@ export function TokensPage() {
               const context = `token-${token.id}-context`;
               return (
                 <Table.Tr key={token.id} data-token-id={token.id}>
-                  <Table.Td>{token.identity?.name ?? '—'}</Table.Td>
+                  <Table.Td className="nowrap">{token.identity?.name ?? '—'}</Table.Td>
                   <Table.Td miw={160} maw={320} style={{ overflowWrap: 'anywhere' }}>{token.description || '—'}</Table.Td>
                   <Table.Td miw={110}>{token.roles.join(', ')}</Table.Td>
                   <Table.Td title={token.created} className="nowrap">{formatDay(token.created)}</Table.Td>
                   <Table.Td className="nowrap"><ExpirationCell expiration={token.expiration} /></Table.Td>
                   <Table.Td title={token.lastUsed ?? undefined} className="nowrap">{formatDate(token.lastUsed, 'Never')}</Table.Td>
-                  <Table.Td miw={100}><RevokedCell token={token} /></Table.Td>
+                  <Table.Td className="nowrap"><RevokedCell token={token} /></Table.Td>
                   <Table.Td>
                     <VisuallyHidden id={context}>{tokenLabel(token)}</VisuallyHidden>
                     <Group gap={4} wrap="nowrap">
