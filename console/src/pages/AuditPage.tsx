@@ -4,7 +4,7 @@ import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { apiPage } from '../api';
 import { ApiErrorAlert } from '../components/ApiErrorAlert';
-import { Pager } from '../components/Pager';
+import { Pager, usePaging } from '../components/Pager';
 import { formatDate } from '../format';
 import './audit/audit.css';
 import { ACTION_OPTIONS, AUDIT_KEY, dayBoundary, type AuditEvent } from './audit/audit-event';
@@ -35,8 +35,7 @@ export function AuditPage() {
   const [actor, setActor] = useState('');
   const [from, setFrom] = useState('');
   const [to, setTo] = useState('');
-  const [page, setPage] = useState(1);
-  const [pageSize, setPageSize] = useState(50);
+  const { page, pageSize, setPage, pagerProps } = usePaging(50);
   // The typed filter asks the server once the typing pauses, not on every key.
   const [debouncedActor] = useDebouncedValue(actor.trim(), 300);
 
@@ -119,14 +118,7 @@ export function AuditPage() {
         </Table>
       </div>
       {events.data && (
-        <Pager
-          page={page}
-          pageSize={pageSize}
-          total={events.data.total}
-          noun={events.data.total === 1 ? 'event' : 'events'}
-          onPage={setPage}
-          onPageSize={(size) => { setPageSize(size); setPage(1); }}
-        />
+        <Pager {...pagerProps(events.data.total, 'event', 'events')} />
       )}
     </Stack>
   );

@@ -1,10 +1,10 @@
 import { Badge, Button, Group, Stack, Table, Text, Title } from '@mantine/core';
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { api, apiPage } from '../api';
 import { ApiErrorAlert } from '../components/ApiErrorAlert';
 import { ConfirmDialog } from '../components/ConfirmDialog';
-import { Pager } from '../components/Pager';
+import { Pager, usePaging } from '../components/Pager';
 import { EndpointDialog } from './endpoints/EndpointDialog';
 import { anyMethod, ENDPOINTS_KEY, type EndpointRule } from './endpoints/endpoint-rule';
 import { EndpointTest } from './endpoints/EndpointTest';
@@ -12,8 +12,7 @@ import { EndpointTest } from './endpoints/EndpointTest';
 /** Custom API endpoint rules (PSU's New-PSUEndpoint), which the forward-auth route applies, and a tester. */
 export function EndpointsPage() {
   const queries = useQueryClient();
-  const [page, setPage] = useState(1);
-  const [pageSize, setPageSize] = useState(20);
+  const { page, pageSize, pagerProps } = usePaging(20);
   const [editing, setEditing] = useState<{ rule: EndpointRule | null } | null>(null);
   const [deleting, setDeleting] = useState<EndpointRule | null>(null);
 
@@ -30,12 +29,6 @@ export function EndpointsPage() {
       await Promise.all([queries.invalidateQueries({ queryKey: ENDPOINTS_KEY }), queries.invalidateQueries({ queryKey: ['audit'] })]);
     },
   });
-
-  // Deleting the last rule of the last page: step back to the page that now is the last.
-  const lastPage = Math.max(1, Math.ceil((rules.data?.total ?? 0) / pageSize));
-  useEffect(() => {
-    if (rules.data && page > lastPage) setPage(lastPage);
-  }, [rules.data, page, lastPage]);
 
   const items = rules.data?.items ?? [];
   return (
@@ -92,14 +85,7 @@ export function EndpointsPage() {
         </Table>
       </div>
       {rules.data && (
-        <Pager
-          page={page}
-          pageSize={pageSize}
-          total={rules.data.total}
-          noun={rules.data.total === 1 ? 'rule' : 'rules'}
-          onPage={setPage}
-          onPageSize={(size) => { setPageSize(size); setPage(1); }}
-        />
+        <Pager {...pagerProps(rules.data.total, 'rule', 'rules')} />
       )}
 
       <EndpointDialog opened={editing !== null} rule={editing?.rule ?? null} onClose={() => setEditing(null)} />

@@ -6,7 +6,7 @@ import { Link } from 'react-router';
 import { api, apiPage, type Identity } from '../api';
 import { ApiErrorAlert } from '../components/ApiErrorAlert';
 import { ConfirmDialog } from '../components/ConfirmDialog';
-import { Pager } from '../components/Pager';
+import { Pager, usePaging } from '../components/Pager';
 import { formatDate } from '../format';
 import { AddIdentityDialog } from './identities/AddIdentityDialog';
 import { EditRolesDialog } from './identities/EditRolesDialog';
@@ -18,8 +18,7 @@ type Pending = { action: 'Disable' | 'Enable' | 'Delete'; identity: Identity };
 
 export function IdentitiesPage() {
   const queryClient = useQueryClient();
-  const [page, setPage] = useState(1);
-  const [pageSize, setPageSize] = useState(20);
+  const { page, pageSize, setPage, pagerProps } = usePaging(20);
   const [search, setSearch] = useState('');
   const [debouncedSearch] = useDebouncedValue(search.trim(), 300);
   const [adding, setAdding] = useState(false);
@@ -141,17 +140,7 @@ export function IdentitiesPage() {
           </Table.Tbody>
         </Table>
       </div>
-      <Pager
-        page={page}
-        pageSize={pageSize}
-        total={total}
-        noun={total === 1 ? 'identity' : 'identities'}
-        onPage={setPage}
-        onPageSize={(size) => {
-          setPageSize(size);
-          setPage(1);
-        }}
-      />
+      <Pager {...pagerProps(total, 'identity', 'identities')} />
 
       <AddIdentityDialog opened={adding} onClose={() => setAdding(false)} />
       {editing && <EditRolesDialog key={editing.id} identity={editing} onClose={() => setEditing(null)} />}

@@ -5,7 +5,7 @@ import { useState } from 'react';
 import { useSearchParams } from 'react-router';
 import { api, apiPage, isAdministrator, type AppToken } from '../api';
 import { ApiErrorAlert } from '../components/ApiErrorAlert';
-import { Pager } from '../components/Pager';
+import { Pager, usePaging } from '../components/Pager';
 import { SortableTh, type Sort } from '../components/SortableTh';
 import { formatDate } from '../format';
 import { formatDay } from './tokens/format-day';
@@ -61,8 +61,7 @@ export function TokensPage() {
   const [debouncedSearch] = useDebouncedValue(search.trim(), 300);
   const [showRevoked, setShowRevoked] = useState(false);
   const [sort, setSort] = useState<Sort<SortField>>({ field: 'created', direction: 'desc' });
-  const [page, setPage] = useState(1);
-  const [pageSize, setPageSize] = useState(20);
+  const { page, pageSize, setPage, pagerProps } = usePaging(20);
   const [grantOpen, setGrantOpen] = useState(false);
   const [pending, setPending] = useState<{ action: TokenAction; token: AppToken } | null>(null);
 
@@ -209,17 +208,7 @@ export function TokensPage() {
         </Table>
       </div>
 
-      <Pager
-        page={page}
-        pageSize={pageSize}
-        total={total}
-        noun={total === 1 ? 'token' : 'tokens'}
-        onPage={setPage}
-        onPageSize={(size) => {
-          setPageSize(size);
-          setPage(1);
-        }}
-      />
+      <Pager {...pagerProps(total, 'token', 'tokens')} />
 
       <GrantTokenDialog opened={dialogOpen} me={me} policy={policy.data} identityId={admin ? grantFor : undefined} onClose={closeGrant} onGranted={refresh} />
       <TokenActionDialogs pending={pending} onClose={() => setPending(null)} onChanged={refresh} />
