@@ -108,6 +108,19 @@ describe('bad input gets a clear 4xx, never a 500', () => {
     expect(response.body.message).toMatch(/description/);
   });
 
+  it('refuses bidirectional override and isolate controls in free text (a description that would display as other text)', async () => {
+    for (const description of ['Nightly \u202Efdp.exe', '\u2067payroll\u2069']) {
+      const response = await t.http.post('/api/v1/role', { name: 'Bidi', description }, { session });
+      expectClientError(response);
+      expect(response.body.message).toMatch(/^description contains a bidirectional control character \(U\+20(2E|67)\)/);
+      const grant = await t.http.post('/api/v1/apptoken/grant', { description }, { session });
+      expectClientError(grant);
+    }
+    // Right-to-left text with its marks is fine.
+    const hebrew = await t.http.post('/api/v1/role', { name: 'Bidi', description: 'שכר\u200F (payroll)' }, { session });
+    expect(hebrew.status).toBe(201);
+  });
+
   it('refuses JSON nested 5,000 levels deep on sign-in (unauthenticated) before anything recurses into it', async () => {
     for (const rawBody of [`{"username":${'['.repeat(5000)}${']'.repeat(5000)},"password":"x"}`, `${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}`]) {
       const response = await t.http.request('POST', '/api/v1/signin', { rawBody, headers: { 'content-type': 'application/json' } });

@@ -16,7 +16,11 @@ describe('textProblem', () => {
     expect(textProblem(text)).toMatch(/lone surrogate/);
   });
 
-  it.each(['', 'plain', 'line one\r\n\tline two', 'Ünïcödé 経理 한국', '😀 \uD83D\uDE00', 'zero\u200Bwidth (a format character, left to the fields that refuse it)'])('lets %j through', (text) => {
+  it.each(['invoice\u202Eexe.pdf', '\u202A', 'a\u202Bb\u202C', '\u202D', '\u2066x\u2069', '\u2067', '\u2068'])('refuses the bidirectional control in %j ("Trojan Source"), naming its code point', (text) => {
+    expect(textProblem(text)).toMatch(/bidirectional control character \(U\+20(2[A-E]|6[6-9])\)/);
+  });
+
+  it.each(['', 'plain', 'שלום\u200F (right-to-left mark) and \u200E left-to-right mark', 'line one\r\n\tline two', 'Ünïcödé 経理 한국', '😀 \uD83D\uDE00', 'zero\u200Bwidth (a format character, left to the fields that refuse it)'])('lets %j through', (text) => {
     expect(textProblem(text)).toBeUndefined();
   });
 

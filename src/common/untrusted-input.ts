@@ -4,6 +4,9 @@
  * cause), other control characters have no business in names or searches, and a lone surrogate is not
  * Unicode at all (the driver would silently store U+FFFD). Tab, line feed and carriage return stay
  * allowed: free text such as a description may have lines. Fields with stricter rules (names) keep them.
+ * Bidirectional embedding, override and isolate controls are refused too ("Trojan Source"): shown back in the
+ * console, the audit log or a terminal, `invoice\u202Eexe.pdf` reads as another text than it is. The marks
+ * (U+200E, U+200F) that right-to-left text legitimately needs stay allowed.
  */
 
 /** Deeper JSON is refused before class-transformer, which recurses into it, can overflow the stack. */
@@ -12,6 +15,8 @@ export const MAX_NESTING = 32;
 // C0 controls but TAB, LF and CR; DEL; the C1 controls. A high surrogate not followed by a low one, or a low one alone.
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
+// LRE, RLE, PDF, LRO, RLO; LRI, RLI, FSI, PDI.
+const BIDI_CONTROL = /[\u202A-\u202E\u2066-\u2069]/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** Names that reach Object.prototype in careless code: refused wherever they appear. */
@@ -22,6 +27,8 @@ export function textProblem(text: string): string | undefined {
   const control = CONTROL.exec(text);
   if (control) return `contains a control character (U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}); remove it`;
   if (LONE_SURROGATE.test(text)) return 'is not valid Unicode (a lone surrogate); send UTF-8 text';
+  const bidi = BIDI_CONTROL.exec(text);
+  if (bidi) return `contains a bidirectional control character (U+${bidi[0].charCodeAt(0).toString(16).toUpperCase()}), which makes text display as other text; remove it`;
   return undefined;
 }
 
