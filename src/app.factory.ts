@@ -16,7 +16,7 @@ import { MAX_NESTING, nestedTooDeep } from './common/untrusted-input.js';
 import { UntrustedInputPipe } from './common/untrusted-input.pipe.js';
 import { createValidationPipe } from './common/validation.js';
 import type { AppConfig } from './config/app-config.js';
-import { setupSwagger } from './swagger.js';
+import { setupSwagger, SWAGGER_CSP } from './swagger.js';
 
 export const BODY_LIMIT_BYTES = 100 * 1024;
 const FORM_ROUTE = '/api/v1/apptoken/introspect';
@@ -87,6 +87,7 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
     void reply.header('Referrer-Policy', 'no-referrer');
     // API answers are per caller, and some carry token values: no cache may keep them.
     if (request.url.startsWith('/api/')) void reply.header('Cache-Control', 'no-store');
+    else if (request.url === '/swagger' || request.url.startsWith('/swagger/') || request.url.startsWith('/swagger?')) void reply.header('Content-Security-Policy', SWAGGER_CSP);
     // Bodies are JSON; form bodies only for RFC 7662 introspection (elsewhere they would invite cross-site form posts).
     const type = request.headers['content-type']?.split(';')[0].trim().toLowerCase();
     if (type !== undefined && type !== 'application/json' && hasBody(request.headers)) {

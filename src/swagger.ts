@@ -29,6 +29,23 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   return SwaggerModule.createDocument(app, config);
 }
 
+/**
+ * Swagger UI shares the console's origin and session cookie, so it gets a policy too: its scripts are files
+ * (no inline script, no eval), but its page carries an inline <style> block and style attributes, hence
+ * 'unsafe-inline' for styles only. It talks to this origin alone.
+ */
+export const SWAGGER_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "font-src 'self'",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
 /** Swagger UI at /swagger, the document at /swagger/json. */
 export function setupSwagger(app: INestApplication): void {
   SwaggerModule.setup('swagger', app, () => buildOpenApiDocument(app), {
