@@ -5,6 +5,7 @@ import { useState } from 'react';
 import { Link } from 'react-router';
 import { api, apiPage, type Identity } from '../api';
 import { ApiErrorAlert } from '../components/ApiErrorAlert';
+import { TableScroll } from '../components/TableScroll';
 import { ConfirmDialog } from '../components/ConfirmDialog';
 import { Pager, usePaging } from '../components/Pager';
 import { formatDate } from '../format';
@@ -74,7 +75,7 @@ export function IdentitiesPage() {
         }}
       />
       <ApiErrorAlert error={list.error} />
-      <div className="table-scroll">
+      <TableScroll label="Identities table">
         <Table aria-label="Identities" striped highlightOnHover verticalSpacing="xs" miw={720}>
           <Table.Thead>
             <Table.Tr>
@@ -139,7 +140,7 @@ export function IdentitiesPage() {
             ))}
           </Table.Tbody>
         </Table>
-      </div>
+      </TableScroll>
       <Pager {...pagerProps(total, 'identity', 'identities')} />
 
       <AddIdentityDialog opened={adding} onClose={() => setAdding(false)} />

@@ -3,6 +3,7 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, type Role } from '../api';
 import { ApiErrorAlert } from '../components/ApiErrorAlert';
+import { TableScroll } from '../components/TableScroll';
 import { ConfirmDialog } from '../components/ConfirmDialog';
 import { IDENTITIES_KEY } from './identities/keys';
 import { RoleDialog } from './roles/RoleDialog';
@@ -42,7 +43,7 @@ export function RolesPage() {
         Administrator, Operator and Reader are built in. Custom roles are for your own API endpoints: an endpoint rule lists the roles it admits.
       </Text>
       <ApiErrorAlert error={roles.error} />
-      <div className="table-scroll">
+      <TableScroll label="Roles table">
         <Table aria-label="Roles" striped highlightOnHover verticalSpacing="xs" miw={560}>
           <Table.Thead>
             <Table.Tr>
@@ -81,7 +82,7 @@ export function RolesPage() {
             ))}
           </Table.Tbody>
         </Table>
-      </div>
+      </TableScroll>
 
       {editing && <RoleDialog key={editing.role?.id ?? 'new'} role={editing.role} onClose={() => setEditing(null)} />}
       <ConfirmDialog
