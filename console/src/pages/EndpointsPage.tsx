@@ -57,16 +57,16 @@ export function EndpointsPage() {
           <Table.Tbody>
             {items.map((rule) => (
               <Table.Tr key={rule.id}>
-                <Table.Td miw={160} ff="monospace">{rule.url}</Table.Td>
+                <Table.Td id={`endpoint-${rule.id}-url`} miw={160} ff="monospace">{rule.url}</Table.Td>
                 <Table.Td>{anyMethod(rule) ? 'Any' : rule.method.join(', ')}</Table.Td>
                 <Table.Td>{rule.authentication ? 'App token' : <Badge color="orange" variant="light">None (open)</Badge>}</Table.Td>
                 <Table.Td>{rule.authentication ? rule.role.join(', ') || 'Any valid token' : '—'}</Table.Td>
                 <Table.Td>
                   <Group gap="xs" wrap="nowrap">
-                    <Button size="xs" variant="default" onClick={() => setEditing({ rule })}>
+                    <Button size="xs" variant="default" aria-describedby={`endpoint-${rule.id}-url`} onClick={() => setEditing({ rule })}>
                       Edit
                     </Button>
-                    <Button size="xs" variant="light" color="red" onClick={() => { remove.reset(); setDeleting(rule); }}>
+                    <Button size="xs" variant="light" color="red" aria-describedby={`endpoint-${rule.id}-url`} onClick={() => { remove.reset(); setDeleting(rule); }}>
                       Delete
                     </Button>
                   </Group>

@@ -63,7 +63,7 @@ export function RolesPage() {
             )}
             {roles.data?.map((role) => (
               <Table.Tr key={role.id}>
-                <Table.Td fw={500}>{role.name}</Table.Td>
+                <Table.Td id={`role-${role.id}-name`} fw={500}>{role.name}</Table.Td>
                 <Table.Td>{role.description || <Text span size="sm">—</Text>}</Table.Td>
                 <Table.Td>
                   <Badge variant="light" color={role.builtin ? 'gray' : 'blue'} tt="none" style={{ minWidth: 'max-content' }}>{role.builtin ? 'Built-in' : 'Custom'}</Badge>
@@ -73,8 +73,8 @@ export function RolesPage() {
                     <Text size="sm">Read-only</Text>
                   ) : (
                     <Group gap={6} wrap="nowrap">
-                      <Button size="xs" variant="default" onClick={() => setEditing({ role })}>Edit</Button>
-                      <Button size="xs" variant="light" color="red" onClick={() => askDelete(role)}>Delete</Button>
+                      <Button size="xs" variant="default" aria-describedby={`role-${role.id}-name`} onClick={() => setEditing({ role })}>Edit</Button>
+                      <Button size="xs" variant="light" color="red" aria-describedby={`role-${role.id}-name`} onClick={() => askDelete(role)}>Delete</Button>
                     </Group>
                   )}
                 </Table.Td>
