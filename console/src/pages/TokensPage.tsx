@@ -171,9 +171,9 @@ export function TokensPage() {
               const context = `token-${token.id}-context`;
               return (
                 <Table.Tr key={token.id} data-token-id={token.id}>
-                  <Table.Td miw={120}>{token.identity?.name ?? '—'}</Table.Td>
-                  <Table.Td miw={140} maw={280}>{token.description || '—'}</Table.Td>
-                  <Table.Td miw={110}>{token.roles.join(', ')}</Table.Td>
+                  <Table.Td miw={100}>{token.identity?.name ?? '—'}</Table.Td>
+                  <Table.Td miw={120} maw={280}>{token.description || '—'}</Table.Td>
+                  <Table.Td className="keep-words">{token.roles.join(', ')}</Table.Td>
                   <Table.Td title={token.created} className="nowrap">{formatDay(token.created)}</Table.Td>
                   <Table.Td className="nowrap"><ExpirationCell expiration={token.expiration} /></Table.Td>
                   <Table.Td title={token.lastUsed ? formatDate(token.lastUsed) : undefined} className="nowrap">{formatDay(token.lastUsed, 'Never')}</Table.Td>
