@@ -157,6 +157,7 @@ function GrantForm({ me, policy, identityId, onCancel, onGranted }: GrantFormPro
             value={selectedId}
             onChange={(value) => {
               setSelectedId(value);
+              setFormError(null);
               grant.reset();
             }}
             searchable
@@ -177,7 +178,11 @@ function GrantForm({ me, policy, identityId, onCancel, onGranted }: GrantFormPro
           description={admin ? 'The roles the selected identity holds' : 'Your roles'}
           classNames={hint}
           value={roles}
-          onChange={setRoles}
+          onChange={(next) => {
+            setRoles(next);
+            // The complaint about no role goes once one is checked.
+            setFormError(null);
+          }}
           required
         >
           <Stack gap={6} mt={6}>
