@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Locator, Page } from 'playwright-core';
+import { LastUsedTracker } from '../src/app-token/last-used.tracker.js';
 import { ADMIN_PASSWORD, startApp, type TestApp } from './support/app.js';
 import { CHROMIUM, checkA11y, gone, haveChromium, need, screenshot, TestBrowser, type WatchedPage } from './support/browser.js';
 
@@ -43,7 +44,20 @@ const UI = {
     notShownAgain: /not be shown again/i,
     revoke: 'Revoke',
     confirmRevoke: 'Revoke',
+    rotate: 'Rotate',
+    delete: 'Delete',
+    /** Placeholder of the empty Identity field an Administrator's grant dialog opens with. */
+    chooseIdentity: 'Choose an identity',
+    /** What the dialog says when Grant is pressed with no role checked. */
+    noRole: /Choose at least one role/,
+    /** The preset the server's default lifetime (APP_TOKEN_DEFAULT_LIFETIME_DAYS, 365 unless set) matches. */
+    defaultExpiration: '1 year',
   },
+  skipLink: 'Skip to content',
+  /** The focusable, named boxes each page's table scrolls in (axe: scrollable-region-focusable). */
+  tableRegions: { Tokens: 'App tokens table', Identities: 'Identities table', Roles: 'Roles table', Endpoints: 'Endpoint rules table', Audit: 'Audit events table' },
+  /** Row buttons described by their row's name cell, per page. */
+  rowActions: { Identities: ['Edit roles', 'Disable', 'Grant token', 'Delete'], Roles: ['Edit', 'Delete'], Endpoints: ['Edit', 'Delete'] },
 } as const;
 
 const ROLE = 'Payroll';
@@ -52,6 +66,9 @@ const READER = 'reader-jo';
 const READER_PASSWORD = 'reader-jo-password-1';
 const TOKEN_DESCRIPTION = 'Nightly payroll export (console e2e)';
 const DAY_MS = 86_400_000;
+/** A name with no space to break at: it must wrap in its cells instead of widening the tables (200 characters). */
+const LONG_NAME = `svc-${'x'.repeat(196)}`;
+const RULE_URL = '/payroll/*';
 
 if (!haveChromium) {
   // eslint-disable-next-line no-console
@@ -152,6 +169,28 @@ const title = haveChromium ? 'the admin console in Chromium, by accessible names
     await (await need(page.getByRole('option', { name: option, exact: true }), `the field "${label}" offers no option "${option}"`)).click();
   }
 
+  /** Waits until `locator` holds the keyboard focus. */
+  async function focused(locator: Locator, message: string) {
+    const deadline = Date.now() + 3_000;
+    while (!(await locator.evaluate((el) => el === (el.ownerDocument as unknown as { activeElement: unknown }).activeElement).catch(() => false))) {
+      if (Date.now() > deadline) {
+        const where = await locator.page().evaluate('(() => { const a = document.activeElement; return a ? a.tagName + (a.id ? "#" + a.id : "") + " " + (a.getAttribute("aria-label") || a.textContent || "").trim().slice(0, 60) : "nothing"; })()');
+        throw new Error(`${message} (focus is on ${where})`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  /** The text of the elements an element's aria-describedby points at (its accessible description). */
+  const description = (locator: Locator) =>
+    locator.evaluate((el) =>
+      (el.getAttribute('aria-describedby') ?? '')
+        .split(/\s+/)
+        .filter(Boolean)
+        .map((id: string) => el.ownerDocument.getElementById(id)?.textContent ?? '')
+        .join(' '),
+    );
+
   /** Checks exactly the checkboxes named in `names` among those of the group (Checkbox.Group label) `group`. */
   async function checkOnly(scope: Locator, group: string, names: string[]) {
     const labelled = scope.getByRole('group', { name: group, exact: true });
@@ -209,8 +248,24 @@ const title = haveChromium ? 'the admin console in Chromium, by accessible names
     await visit(admin, 'Tokens');
     await (await need(page.getByRole('button', { name: UI.tokens.add, exact: true }), `the Tokens page has no button "${UI.tokens.add}"`)).click();
     const form = await need(page.getByRole('dialog'), `"${UI.tokens.add}" opened no dialog`);
-    await choose(page, form, UI.tokens.identity, SERVICE);
+    // By keyboard: the dialog opens on an empty Identity, so what is typed is the name searched for.
+    const identity = form.getByRole('combobox', { name: UI.tokens.identity, exact: true });
+    await focused(identity, `the grant dialog does not open with focus on its empty "${UI.tokens.identity}" field`);
+    expect(await identity.inputValue()).toBe('');
+    expect(await identity.getAttribute('placeholder')).toBe(UI.tokens.chooseIdentity);
+    expect(await form.getByRole('combobox', { name: UI.tokens.expiration, exact: true }).or(form.getByLabel(UI.tokens.expiration, { exact: true })).first().evaluate((el) => (el as unknown as { selectedOptions?: Array<{ label: string }>; value: string }).selectedOptions?.[0]?.label ?? (el as unknown as { value: string }).value)).toBe(UI.tokens.defaultExpiration);
+    await page.keyboard.type(SERVICE);
+    await (await need(page.getByRole('option', { name: SERVICE, exact: true }), `typing "${SERVICE}" into the focused Identity field offers no option "${SERVICE}"`)).click();
+    expect(await identity.inputValue()).toBe(SERVICE);
+    // The identity holds one role: it is checked for you. Unchecked, Grant says what is missing.
+    const only = await need(form.getByRole('checkbox', { name: ROLE, exact: true }), `the grant dialog offers no role "${ROLE}" for ${SERVICE}`);
+    await admin.idle();
+    expect(await only.isChecked()).toBe(true);
+    await only.uncheck();
+    await form.getByRole('button', { name: UI.tokens.grant, exact: true }).click();
+    await need(form.getByRole('alert').filter({ hasText: UI.tokens.noRole }), `granting with no role checked shows no alert matching ${UI.tokens.noRole}`);
     await checkOnly(form, UI.tokens.roles, [ROLE]);
+    await gone(form.getByRole('alert').filter({ hasText: UI.tokens.noRole }), 'the "no role" alert stayed after a role was checked');
     await choose(page, form, UI.tokens.expiration, UI.tokens.ninetyDays);
     await (await need(form.getByLabel(UI.tokens.description, { exact: true }), `the grant dialog has no field "${UI.tokens.description}"`)).fill(TOKEN_DESCRIPTION);
     await admin.idle();
@@ -261,13 +316,72 @@ const title = haveChromium ? 'the admin console in Chromium, by accessible names
 
   step('shows every page, each with a screenshot and no serious axe-core violation', ['shows the API\'s message for a wrong password, then signs in as admin'], () => admin, async () => {
     const { page } = admin;
+    // Rows in every table, so axe-core judges real rows and buttons (an empty Tokens table hid the Revoke
+    // button's contrast): a service identity with a 200-character name, active tokens (some used) for it and
+    // for the admin, an endpoint rule, and the audit events all this writes.
+    const created = await t.http.post('/api/v1/identity', { name: LONG_NAME, source: 'service', roles: ['Reader'] }, { session: adminSession });
+    expect(created.status).toBe(201);
+    const grants = [
+      { identity: { id: created.body.id }, roles: ['Reader'], lifespanDays: 30, description: `Report reader for ${'a very long description that has to wrap '.repeat(3)}` },
+      { identity: { name: 'admin' }, roles: ['Administrator'], lifespanDays: 365, description: 'Deployment pipeline' },
+      { identity: { name: 'admin' }, roles: ['Administrator'], expiration: 'never', description: 'Backup job' },
+    ];
+    for (const body of grants) {
+      const granted = await t.http.post('/api/v1/apptoken/grant', body, { session: adminSession });
+      expect(granted.status).toBe(201);
+      expect((await t.http.get('/api/v1/identity/my', { token: granted.body.token })).status).toBe(200);
+    }
+    // Their uses are written in batches: now, so the Last used column has dates.
+    expect(await t.app.get(LastUsedTracker).flush()).toBeGreaterThanOrEqual(1);
+    const rule = await t.http.post('/api/v1/endpoint', { url: RULE_URL, method: ['GET', 'POST'], role: ['Reader'] }, { session: adminSession });
+    expect(rule.status).toBe(201);
+
     // From a clean state, whatever an earlier step left open.
     await page.goto('/tokens');
     await signedInAt(page, 'Tokens');
+    await admin.idle();
+    // The keyboard's first stop is the skip link, and it leads into the page.
+    await page.keyboard.press('Tab');
+    const skip = page.getByRole('link', { name: UI.skipLink, exact: true });
+    await focused(skip, `the first Tab stop after signing in is not a "${UI.skipLink}" link`);
+    await page.keyboard.press('Enter');
+    await focused(page.getByRole('main'), `"${UI.skipLink}" does not move focus to the main content`);
     const failures: string[] = [];
     for (const name of UI.nav.pages) {
       try {
+        const from = new URL(page.url()).pathname;
         await visit(admin, name);
+        // A page change is announced: focus moves to the new page's heading.
+        if (from !== `/${name.toLowerCase()}`) await focused(page.getByRole('heading', { name, exact: true }), `after opening ${name}, focus is not on its heading`);
+        // Its table scrolls in a focusable, named box, and no text widens it past the window.
+        const region = await need(page.getByRole('region', { name: UI.tableRegions[name], exact: true }), `the ${name} page has no region "${UI.tableRegions[name]}" around its table`);
+        expect(await region.getAttribute('tabindex')).toBe('0');
+        expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(1280);
+        const widths = await region.evaluate((el) => ({ scroll: el.scrollWidth, client: el.clientWidth }));
+        if (name !== 'Tokens') expect(widths.scroll).toBeLessThanOrEqual(widths.client + 1);
+        if (name === 'Tokens') {
+          // Every row's actions are on screen, inside the table's box, at 1280 px.
+          const box = (await region.boundingBox())!;
+          for (const action of [UI.tokens.revoke, UI.tokens.rotate, UI.tokens.delete]) {
+            const buttons = await page.getByRole('row').getByRole('button', { name: action, exact: true }).all();
+            expect(buttons.length).toBeGreaterThanOrEqual(3);
+            for (const button of buttons) {
+              const at = (await button.boundingBox())!;
+              expect(at.x + at.width).toBeLessThanOrEqual(Math.min(1280, box.x + box.width) + 1);
+              expect(at.x).toBeGreaterThanOrEqual(box.x);
+            }
+          }
+        }
+        if (name === 'Audit') await need(page.getByRole('cell').filter({ hasText: LONG_NAME }).first(), 'the Audit table shows no event naming the long identity');
+        if (name in UI.rowActions) {
+          // Row buttons keep their bare names and are described by the row they act on.
+          const subject = name === 'Identities' ? LONG_NAME : name === 'Roles' ? ROLE : RULE_URL;
+          const row = await need(page.getByRole('row').filter({ has: page.getByRole('cell', { name: subject, exact: true }) }), `the ${name} table has no row for "${subject}"`);
+          for (const action of UI.rowActions[name as keyof typeof UI.rowActions]) {
+            const button = await need(row.getByRole(action === 'Grant token' ? 'link' : 'button', { name: action, exact: true }).or(row.getByRole('button', { name: action, exact: true })).first(), `the ${name} row of "${subject}" has no "${action}" button`);
+            expect(await description(button)).toBe(subject);
+          }
+        }
         await screenshot(page, `page-${name.toLowerCase()}`);
         await axe(page, `the ${name} page`);
         admin.assertClean(`on the ${name} page`);

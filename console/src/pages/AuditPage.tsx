@@ -4,6 +4,7 @@ import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { apiPage } from '../api';
 import { ApiErrorAlert } from '../components/ApiErrorAlert';
+import { TableScroll } from '../components/TableScroll';
 import { Pager, usePaging } from '../components/Pager';
 import { formatDate } from '../format';
 import './audit/audit.css';
@@ -78,7 +79,7 @@ export function AuditPage() {
         </Button>
       </Group>
       <ApiErrorAlert error={events.error} />
-      <div className="table-scroll">
+      <TableScroll label="Audit events table">
         <Table aria-label="Audit events" striped verticalSpacing="xs" aria-busy={events.isFetching || undefined}>
           <Table.Thead>
             <Table.Tr>
@@ -99,8 +100,8 @@ export function AuditPage() {
                   </time>
                 </Table.Td>
                 <Table.Td className="nowrap">{event.action}</Table.Td>
-                <Table.Td className="nowrap">{who(event.actor, 'system')}</Table.Td>
-                <Table.Td>{target(event)}</Table.Td>
+                <Table.Td miw={120}>{who(event.actor, 'system')}</Table.Td>
+                <Table.Td miw={120}>{target(event)}</Table.Td>
                 <Table.Td className="nowrap">{event.address ?? '—'}</Table.Td>
                 <Table.Td>{event.detail ? <Code className="audit-detail">{detailText(event.detail)}</Code> : '—'}</Table.Td>
               </Table.Tr>
@@ -116,7 +117,7 @@ export function AuditPage() {
             )}
           </Table.Tbody>
         </Table>
-      </div>
+      </TableScroll>
       {events.data && (
         <Pager {...pagerProps(events.data.total, 'event', 'events')} />
       )}

@@ -3,6 +3,7 @@ import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tansta
 import { useState } from 'react';
 import { api, apiPage } from '../api';
 import { ApiErrorAlert } from '../components/ApiErrorAlert';
+import { TableScroll } from '../components/TableScroll';
 import { ConfirmDialog } from '../components/ConfirmDialog';
 import { Pager, usePaging } from '../components/Pager';
 import { EndpointDialog } from './endpoints/EndpointDialog';
@@ -42,7 +43,7 @@ export function EndpointsPage() {
         it; no matching rule, no entry.
       </Text>
       <ApiErrorAlert error={rules.error} />
-      <div className="table-scroll">
+      <TableScroll label="Endpoint rules table">
         <Table aria-label="Endpoint rules" striped highlightOnHover verticalSpacing="xs">
           <Table.Thead>
             <Table.Tr>
@@ -56,16 +57,16 @@ export function EndpointsPage() {
           <Table.Tbody>
             {items.map((rule) => (
               <Table.Tr key={rule.id}>
-                <Table.Td className="nowrap" ff="monospace">{rule.url}</Table.Td>
+                <Table.Td id={`endpoint-${rule.id}-url`} miw={160} ff="monospace">{rule.url}</Table.Td>
                 <Table.Td>{anyMethod(rule) ? 'Any' : rule.method.join(', ')}</Table.Td>
                 <Table.Td>{rule.authentication ? 'App token' : <Badge color="orange" variant="light">None (open)</Badge>}</Table.Td>
                 <Table.Td>{rule.authentication ? rule.role.join(', ') || 'Any valid token' : '—'}</Table.Td>
                 <Table.Td>
                   <Group gap="xs" wrap="nowrap">
-                    <Button size="xs" variant="default" onClick={() => setEditing({ rule })}>
+                    <Button size="xs" variant="default" aria-describedby={`endpoint-${rule.id}-url`} onClick={() => setEditing({ rule })}>
                       Edit
                     </Button>
-                    <Button size="xs" variant="light" color="red" onClick={() => { remove.reset(); setDeleting(rule); }}>
+                    <Button size="xs" variant="light" color="red" aria-describedby={`endpoint-${rule.id}-url`} onClick={() => { remove.reset(); setDeleting(rule); }}>
                       Delete
                     </Button>
                   </Group>
@@ -83,7 +84,7 @@ export function EndpointsPage() {
             )}
           </Table.Tbody>
         </Table>
-      </div>
+      </TableScroll>
       {rules.data && (
         <Pager {...pagerProps(rules.data.total, 'rule', 'rules')} />
       )}

@@ -5,6 +5,7 @@ import { useState } from 'react';
 import { Link } from 'react-router';
 import { api, apiPage, type Identity } from '../api';
 import { ApiErrorAlert } from '../components/ApiErrorAlert';
+import { TableScroll } from '../components/TableScroll';
 import { ConfirmDialog } from '../components/ConfirmDialog';
 import { Pager, usePaging } from '../components/Pager';
 import { formatDate } from '../format';
@@ -74,7 +75,7 @@ export function IdentitiesPage() {
         }}
       />
       <ApiErrorAlert error={list.error} />
-      <div className="table-scroll">
+      <TableScroll label="Identities table">
         <Table aria-label="Identities" striped highlightOnHover verticalSpacing="xs" miw={720}>
           <Table.Thead>
             <Table.Tr>
@@ -101,45 +102,49 @@ export function IdentitiesPage() {
                 </Table.Td>
               </Table.Tr>
             )}
-            {identities.map((identity) => (
-              <Table.Tr key={identity.id}>
-                <Table.Td fw={500} style={{ minWidth: '9rem', overflowWrap: 'anywhere' }}>{identity.name}</Table.Td>
-                <Table.Td>{SOURCE_LABEL[identity.source] ?? identity.source}</Table.Td>
-                <Table.Td>
-                  {identity.roles.length ? (
-                    <Group gap={4}>
-                      {identity.roles.map((role) => (
-                        <Badge key={role} variant="light" tt="none" style={{ minWidth: 'max-content' }}>{role}</Badge>
-                      ))}
+            {identities.map((identity) => {
+              // The row's buttons say which identity they act on (their names stay the bare action).
+              const name = `identity-${identity.id}-name`;
+              return (
+                <Table.Tr key={identity.id}>
+                  <Table.Td id={name} fw={500} miw={144}>{identity.name}</Table.Td>
+                  <Table.Td>{SOURCE_LABEL[identity.source] ?? identity.source}</Table.Td>
+                  <Table.Td>
+                    {identity.roles.length ? (
+                      <Group gap={4}>
+                        {identity.roles.map((role) => (
+                          <Badge key={role} variant="light" tt="none" style={{ minWidth: 'max-content' }}>{role}</Badge>
+                        ))}
+                      </Group>
+                    ) : (
+                      <Text size="sm">None</Text>
+                    )}
+                  </Table.Td>
+                  <Table.Td className="nowrap">
+                    <Text size="sm">
+                      <Text span c={identity.disabled ? 'red' : 'teal'} aria-hidden="true">{identity.disabled ? '○ ' : '● '}</Text>
+                      {identity.disabled ? 'Disabled' : 'Enabled'}
+                    </Text>
+                  </Table.Td>
+                  <Table.Td className="nowrap">
+                    <time dateTime={identity.created} title={identity.created}>{formatDate(identity.created)}</time>
+                  </Table.Td>
+                  <Table.Td>
+                    <Group gap={6} wrap="nowrap">
+                      <Button size="xs" variant="default" aria-describedby={name} onClick={() => setEditing(identity)}>Edit roles</Button>
+                      <Button size="xs" variant="default" aria-describedby={name} onClick={() => confirm({ action: identity.disabled ? 'Enable' : 'Disable', identity })}>
+                        {identity.disabled ? 'Enable' : 'Disable'}
+                      </Button>
+                      <Button size="xs" variant="light" component={Link} to={`/tokens?grant=${identity.id}`} aria-describedby={name}>Grant token</Button>
+                      <Button size="xs" variant="light" color="red" aria-describedby={name} onClick={() => confirm({ action: 'Delete', identity })}>Delete</Button>
                     </Group>
-                  ) : (
-                    <Text size="sm">None</Text>
-                  )}
-                </Table.Td>
-                <Table.Td className="nowrap">
-                  <Text size="sm">
-                    <Text span c={identity.disabled ? 'red' : 'teal'} aria-hidden="true">{identity.disabled ? '○ ' : '● '}</Text>
-                    {identity.disabled ? 'Disabled' : 'Enabled'}
-                  </Text>
-                </Table.Td>
-                <Table.Td className="nowrap">
-                  <time dateTime={identity.created} title={identity.created}>{formatDate(identity.created)}</time>
-                </Table.Td>
-                <Table.Td>
-                  <Group gap={6} wrap="nowrap">
-                    <Button size="xs" variant="default" onClick={() => setEditing(identity)}>Edit roles</Button>
-                    <Button size="xs" variant="default" onClick={() => confirm({ action: identity.disabled ? 'Enable' : 'Disable', identity })}>
-                      {identity.disabled ? 'Enable' : 'Disable'}
-                    </Button>
-                    <Button size="xs" variant="light" component={Link} to={`/tokens?grant=${identity.id}`}>Grant token</Button>
-                    <Button size="xs" variant="light" color="red" onClick={() => confirm({ action: 'Delete', identity })}>Delete</Button>
-                  </Group>
-                </Table.Td>
-              </Table.Tr>
-            ))}
+                  </Table.Td>
+                </Table.Tr>
+              );
+            })}
           </Table.Tbody>
         </Table>
-      </div>
+      </TableScroll>
       <Pager {...pagerProps(total, 'identity', 'identities')} />
 
       <AddIdentityDialog opened={adding} onClose={() => setAdding(false)} />

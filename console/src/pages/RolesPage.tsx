@@ -3,6 +3,7 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, type Role } from '../api';
 import { ApiErrorAlert } from '../components/ApiErrorAlert';
+import { TableScroll } from '../components/TableScroll';
 import { ConfirmDialog } from '../components/ConfirmDialog';
 import { IDENTITIES_KEY } from './identities/keys';
 import { RoleDialog } from './roles/RoleDialog';
@@ -42,7 +43,7 @@ export function RolesPage() {
         Administrator, Operator and Reader are built in. Custom roles are for your own API endpoints: an endpoint rule lists the roles it admits.
       </Text>
       <ApiErrorAlert error={roles.error} />
-      <div className="table-scroll">
+      <TableScroll label="Roles table">
         <Table aria-label="Roles" striped highlightOnHover verticalSpacing="xs" miw={560}>
           <Table.Thead>
             <Table.Tr>
@@ -62,7 +63,7 @@ export function RolesPage() {
             )}
             {roles.data?.map((role) => (
               <Table.Tr key={role.id}>
-                <Table.Td fw={500}>{role.name}</Table.Td>
+                <Table.Td id={`role-${role.id}-name`} fw={500}>{role.name}</Table.Td>
                 <Table.Td>{role.description || <Text span size="sm">—</Text>}</Table.Td>
                 <Table.Td>
                   <Badge variant="light" color={role.builtin ? 'gray' : 'blue'} tt="none" style={{ minWidth: 'max-content' }}>{role.builtin ? 'Built-in' : 'Custom'}</Badge>
@@ -72,8 +73,8 @@ export function RolesPage() {
                     <Text size="sm">Read-only</Text>
                   ) : (
                     <Group gap={6} wrap="nowrap">
-                      <Button size="xs" variant="default" onClick={() => setEditing({ role })}>Edit</Button>
-                      <Button size="xs" variant="light" color="red" onClick={() => askDelete(role)}>Delete</Button>
+                      <Button size="xs" variant="default" aria-describedby={`role-${role.id}-name`} onClick={() => setEditing({ role })}>Edit</Button>
+                      <Button size="xs" variant="light" color="red" aria-describedby={`role-${role.id}-name`} onClick={() => askDelete(role)}>Delete</Button>
                     </Group>
                   )}
                 </Table.Td>
@@ -81,7 +82,7 @@ export function RolesPage() {
             ))}
           </Table.Tbody>
         </Table>
-      </div>
+      </TableScroll>
 
       {editing && <RoleDialog key={editing.role?.id ?? 'new'} role={editing.role} onClose={() => setEditing(null)} />}
       <ConfirmDialog

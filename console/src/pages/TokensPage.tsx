@@ -5,6 +5,7 @@ import { useState } from 'react';
 import { useSearchParams } from 'react-router';
 import { api, apiPage, isAdministrator, type AppToken } from '../api';
 import { ApiErrorAlert } from '../components/ApiErrorAlert';
+import { TableScroll } from '../components/TableScroll';
 import { Pager, usePaging } from '../components/Pager';
 import { SortableTh, type Sort } from '../components/SortableTh';
 import { formatDate } from '../format';
@@ -151,8 +152,7 @@ export function TokensPage() {
 
       <ApiErrorAlert error={list.error ?? policy.error} />
 
-      {/* Positioned, so the rows' visually hidden labels stay inside the scrolling box instead of widening the page. */}
-      <div className="table-scroll" style={{ position: 'relative' }}>
+      <TableScroll label="App tokens table">
         <Table aria-label="App tokens" striped highlightOnHover verticalSpacing="xs" aria-busy={list.isFetching || undefined}>
           <Table.Thead>
             <Table.Tr>
@@ -163,7 +163,7 @@ export function TokensPage() {
               {sortable('Expiration', 'expiration')}
               {sortable('Last used', 'lastUsed')}
               <Table.Th>Revoked</Table.Th>
-              <Table.Th>Actions</Table.Th>
+              <Table.Th className="actions-cell">Actions</Table.Th>
             </Table.Tr>
           </Table.Thead>
           <Table.Tbody>
@@ -171,14 +171,14 @@ export function TokensPage() {
               const context = `token-${token.id}-context`;
               return (
                 <Table.Tr key={token.id} data-token-id={token.id}>
-                  <Table.Td className="nowrap">{token.identity?.name ?? '—'}</Table.Td>
-                  <Table.Td miw={160} maw={320} style={{ overflowWrap: 'anywhere' }}>{token.description || '—'}</Table.Td>
-                  <Table.Td miw={110}>{token.roles.join(', ')}</Table.Td>
+                  <Table.Td miw={100}>{token.identity?.name ?? '—'}</Table.Td>
+                  <Table.Td miw={120} maw={280}>{token.description || '—'}</Table.Td>
+                  <Table.Td className="keep-words">{token.roles.join(', ')}</Table.Td>
                   <Table.Td title={token.created} className="nowrap">{formatDay(token.created)}</Table.Td>
                   <Table.Td className="nowrap"><ExpirationCell expiration={token.expiration} /></Table.Td>
-                  <Table.Td title={token.lastUsed ?? undefined} className="nowrap">{formatDate(token.lastUsed, 'Never')}</Table.Td>
+                  <Table.Td title={token.lastUsed ? formatDate(token.lastUsed) : undefined} className="nowrap">{formatDay(token.lastUsed, 'Never')}</Table.Td>
                   <Table.Td className="nowrap"><RevokedCell token={token} /></Table.Td>
-                  <Table.Td>
+                  <Table.Td className="actions-cell nowrap">
                     <VisuallyHidden id={context}>{tokenLabel(token)}</VisuallyHidden>
                     <Group gap={4} wrap="nowrap">
                       <Button size="compact-sm" variant="light" color="orange" disabled={token.revoked} aria-describedby={context} onClick={() => setPending({ action: 'Revoke', token })}>
@@ -206,7 +206,7 @@ export function TokensPage() {
             )}
           </Table.Tbody>
         </Table>
-      </div>
+      </TableScroll>
 
       <Pager {...pagerProps(total, 'token', 'tokens')} />
 

@@ -4,7 +4,7 @@ import { useMutation, useQuery } from '@tanstack/react-query';
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import { api, apiPage, isAdministrator, type AppToken, type Identity, type Me } from '../../api';
 import { ApiErrorAlert } from '../../components/ApiErrorAlert';
-import { CUSTOM_DATE, defaultExpirationChoice, expirationChoices, expirationRequest, localDateInput, type LifetimePolicy } from './expiration';
+import { CUSTOM_DATE, defaultExpiration, expirationChoices, expirationRequest, localDateInput, type LifetimePolicy } from './expiration';
 import { TokenReveal } from './TokenReveal';
 import './tokens.css';
 
@@ -72,20 +72,28 @@ interface GrantFormProps {
 
 function GrantForm({ me, policy, identityId, onCancel, onGranted }: GrantFormProps) {
   const admin = isAdministrator(me);
-  const [selectedId, setSelectedId] = useState<string | null>(String(identityId ?? me.id));
+  // Administrators start from an empty Identity (typing there must not append to the caller's name), unless
+  // the Identities page's "Grant token" chose one.
+  const [selectedId, setSelectedId] = useState<string | null>(admin ? (identityId === undefined ? null : String(identityId)) : String(me.id));
   const [identitySearch, setIdentitySearch] = useState('');
   const [debouncedSearch] = useDebouncedValue(identitySearch, 250);
   const [roles, setRoles] = useState<string[]>([]);
-  const [choice, setChoice] = useState(() => defaultExpirationChoice(policy));
-  const [customDate, setCustomDate] = useState('');
+  const [initialExpiration] = useState(() => defaultExpiration(policy));
+  const [choice, setChoice] = useState(initialExpiration.choice);
+  const [customDate, setCustomDate] = useState(initialExpiration.customDate);
+  const [expirationTouched, setExpirationTouched] = useState(false);
   const [description, setDescription] = useState('');
   const [formError, setFormError] = useState<string | null>(null);
 
   const choices = useMemo(() => expirationChoices(policy), [policy]);
   useEffect(() => {
-    // The policy may arrive after the dialog opened.
-    if (!choices.includes(choice)) setChoice(defaultExpirationChoice(policy));
-  }, [choices, choice, policy]);
+    // The policy may arrive after the dialog opened: its default applies unless the user chose already.
+    if (expirationTouched && choices.includes(choice)) return;
+    const next = defaultExpiration(policy);
+    setChoice(next.choice);
+    setCustomDate(next.customDate);
+    // Only a new policy resets it, not the user's own choice.
+  }, [policy, choices]);
 
   // The identities to choose from (Administrators), searched on the server.
   const candidates = useQuery({
@@ -101,9 +109,9 @@ function GrantForm({ me, policy, identityId, onCancel, onGranted }: GrantFormPro
   });
 
   const grantable: string[] = useMemo(() => (admin ? (selected.data?.roles ?? []) : me.roles), [admin, selected.data, me.roles]);
-  // Keep only checked roles the (newly) selected identity holds.
+  // Keep only checked roles the (newly) selected identity holds; its only role is checked for you.
   useEffect(() => {
-    setRoles((current) => current.filter((role) => grantable.includes(role)));
+    setRoles((current) => (grantable.length === 1 ? [...grantable] : current.filter((role) => grantable.includes(role))));
   }, [grantable]);
 
   const options = useMemo(() => {
@@ -149,6 +157,7 @@ function GrantForm({ me, policy, identityId, onCancel, onGranted }: GrantFormPro
             value={selectedId}
             onChange={(value) => {
               setSelectedId(value);
+              setFormError(null);
               grant.reset();
             }}
             searchable
@@ -157,6 +166,9 @@ function GrantForm({ me, policy, identityId, onCancel, onGranted }: GrantFormPro
             nothingFoundMessage={candidates.isFetching ? 'Searching…' : 'No identity matches'}
             allowDeselect={false}
             required
+            placeholder="Choose an identity"
+            // Focus starts where typing is wanted: the empty Identity (non-admins: the first role; preselected: Expiration).
+            data-autofocus={identityId === undefined || undefined}
             comboboxProps={{ withinPortal: true }}
           />
         )}
@@ -166,19 +178,35 @@ function GrantForm({ me, policy, identityId, onCancel, onGranted }: GrantFormPro
           description={admin ? 'The roles the selected identity holds' : 'Your roles'}
           classNames={hint}
           value={roles}
-          onChange={setRoles}
+          onChange={(next) => {
+            setRoles(next);
+            // The complaint about no role goes once one is checked.
+            setFormError(null);
+          }}
           required
         >
           <Stack gap={6} mt={6}>
-            {grantable.map((role) => (
-              <Checkbox key={role} value={role} label={role} />
+            {grantable.map((role, index) => (
+              <Checkbox key={role} value={role} label={role} data-autofocus={(index === 0 && !admin) || undefined} />
             ))}
             {grantable.length === 0 && !selected.isLoading && (
-              <Text size="sm">{admin ? 'This identity holds no role: give it one on the Identities page first.' : 'You hold no role.'}</Text>
+              <Text size="sm">
+                {!admin ? 'You hold no role.' : selectedId === null ? 'Choose an identity first.' : 'This identity holds no role: give it one on the Identities page first.'}
+              </Text>
             )}
           </Stack>
         </Checkbox.Group>
-        <NativeSelect label="Expiration" data={choices} value={choice} onChange={(event) => setChoice(event.currentTarget.value)} />
+        <NativeSelect
+          label="Expiration"
+          data={choices}
+          value={choice}
+          onChange={(event) => {
+            setChoice(event.currentTarget.value);
+            setExpirationTouched(true);
+          }}
+          // A preselected identity's roles are still loading when the dialog opens: focus waits here for them.
+          data-autofocus={(admin && identityId !== undefined) || undefined}
+        />
         {choice === CUSTOM_DATE && (
           <TextInput
             type="date"
@@ -186,7 +214,10 @@ function GrantForm({ me, policy, identityId, onCancel, onGranted }: GrantFormPro
             description="The token works until the end of that day (your time zone)"
             classNames={hint}
             value={customDate}
-            onChange={(event) => setCustomDate(event.currentTarget.value)}
+            onChange={(event) => {
+              setCustomDate(event.currentTarget.value);
+              setExpirationTouched(true);
+            }}
             min={localDateInput(today)}
             max={maxDays === null ? undefined : localDateInput(new Date(today.getTime() + (maxDays - 1) * DAY_MS))}
             required
@@ -194,7 +225,7 @@ function GrantForm({ me, policy, identityId, onCancel, onGranted }: GrantFormPro
         )}
         <TextInput label="Description" placeholder="What the token is for" value={description} onChange={(event) => setDescription(event.currentTarget.value)} maxLength={1024} />
         {formError && (
-          <Alert color="red" title="Not ready" role="alert">
+          <Alert color="red" role="alert">
             {formError}
           </Alert>
         )}

@@ -22,10 +22,21 @@ export function expirationChoices(policy: LifetimePolicy | undefined): string[] 
   return [...presets, ...(policy && max === null ? [NEVER] : []), CUSTOM_DATE];
 }
 
-/** The choice a dialog opens with: 90 days when allowed, else the longest preset allowed. */
-export function defaultExpirationChoice(policy: LifetimePolicy | undefined): string {
+const DAY_MS = 86_400_000;
+
+/**
+ * What a dialog opens with: the server's default lifetime (GET apptoken/policy's defaultLifetimeDays) as its
+ * preset when one matches, else as a custom date that many days ahead (within the maximum). Before the policy
+ * is known, the first choice.
+ */
+export function defaultExpiration(policy: LifetimePolicy | undefined, now = new Date()): { choice: string; customDate: string } {
   const choices = expirationChoices(policy);
-  return choices.includes('90 days') ? '90 days' : choices[0];
+  if (!policy) return { choice: choices[0], customDate: '' };
+  const preset = PRESETS.find((p) => p.days === policy.defaultLifetimeDays);
+  if (preset && choices.includes(preset.label)) return { choice: preset.label, customDate: '' };
+  // A custom date's token lives to the end of that day: one day less than the maximum stays inside it.
+  const days = policy.maxLifetimeDays === null ? policy.defaultLifetimeDays : Math.min(policy.defaultLifetimeDays, policy.maxLifetimeDays - 1);
+  return { choice: CUSTOM_DATE, customDate: localDateInput(new Date(now.getTime() + Math.max(days, 0) * DAY_MS)) };
 }
 
 /** `YYYY-MM-DD` of a date in the reader's time zone (what `<input type="date">` takes). */
