@@ -1,51 +1,108 @@
 import { describe, expect, it } from '@jest/globals';
-import { readFileSync } from 'node:fs';
+import { Ajv } from 'ajv';
+import { readdirSync, readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { CONFIG_VARIABLES, loadConfig } from '../src/config/app-config.js';
+import { CONFIG_DOCS_COMMAND, README_TABLE_BEGIN, README_TABLE_END, renderConfigTable, renderEnvExample } from '../src/config/config-docs.js';
+import { COMPOSE_SCHEMA, CONFIG_SCHEMA } from '../src/config/config-schema.js';
+
+const TEMPLATES = 'deploy/nginx/templates';
+
+/** The Compose Specification's JSON schema, vendored (see its README): draft-07 under its https address. */
+function composeValidator() {
+  const ajv = new Ajv({ allErrors: true, strict: false });
+  const draft07 = JSON.parse(readFileSync('node_modules/ajv/dist/refs/json-schema-draft-07.json', 'utf8'));
+  ajv.addMetaSchema({ ...draft07, $id: 'https://json-schema.org/draft-07/schema' });
+  return ajv.compile(JSON.parse(readFileSync('test/vendor/compose-spec/compose-spec.json', 'utf8')));
+}
 
 /** No Docker engine runs here: these check what docker-compose.yml, the Dockerfile and .env.example promise. */
 describe('deployment files', () => {
-  const compose = parse(readFileSync('docker-compose.yml', 'utf8'));
+  const composeText = readFileSync('docker-compose.yml', 'utf8');
+  const compose = parse(composeText);
   const dockerfile = readFileSync('Dockerfile', 'utf8');
   const envExample = readFileSync('.env.example', 'utf8');
+  const templateText = (name: string) => readFileSync(`${TEMPLATES}/${name}`, 'utf8');
 
-  it('lists every configuration variable in .env.example, with the defaults the service applies', () => {
-    const entries = [...envExample.matchAll(/^#? ?([A-Z][A-Z0-9_]+)=(.*)$/gm)].map(([, name, value]) => [name, value] as const);
-    expect(entries.map(([name]) => name).sort()).toEqual([...CONFIG_VARIABLES].sort());
-    const given = Object.fromEntries(entries.filter(([, value]) => value !== ''));
-    const { databaseUrl: _ignored, ...fromExample } = loadConfig({ ...given, DATABASE_URL: '' });
-    const { databaseUrl: _ignored2, ...defaults } = loadConfig({});
-    expect(fromExample).toEqual(defaults);
+  it(`keeps .env.example and the README's configuration table as the schema writes them (${CONFIG_DOCS_COMMAND})`, () => {
+    const stale = `is not what src/config/config-schema.ts generates: run "${CONFIG_DOCS_COMMAND}" and commit the result`;
+    if (envExample !== renderEnvExample()) throw new Error(`.env.example ${stale}`);
+    const readme = readFileSync('README.md', 'utf8');
+    const begin = readme.indexOf(README_TABLE_BEGIN);
+    const end = readme.indexOf(README_TABLE_END);
+    if (begin < 0 || end < begin) throw new Error(`README.md lost the configuration table's markers: put back ${README_TABLE_BEGIN} and ${README_TABLE_END}, then run "${CONFIG_DOCS_COMMAND}"`);
+    if (readme.slice(begin + README_TABLE_BEGIN.length, end).trim() !== renderConfigTable()) throw new Error(`README.md's configuration table ${stale}`);
   });
 
-  it('runs PostgreSQL 16 with a volume and a health check, and the app from the Dockerfile once it is healthy', () => {
+  it('lists every variable in .env.example, commented out at the default the service applies', () => {
+    const entries = [...envExample.matchAll(/^# ([A-Z][A-Z0-9_]+)=(.*)$/gm)].map(([, name, value]) => [name, value] as const);
+    expect(entries.map(([name]) => name).sort()).toEqual([...CONFIG_VARIABLES, ...COMPOSE_SCHEMA.map((v) => v.name)].sort());
+    // Nothing is set by copying it to .env.
+    expect(envExample).not.toMatch(/^[A-Z][A-Z0-9_]*=/m);
+    const given = Object.fromEntries(entries.filter(([name, value]) => value !== '' && (CONFIG_VARIABLES as readonly string[]).includes(name)));
+    expect(loadConfig(given)).toEqual(loadConfig({}));
+    expect(Object.keys(given).sort()).toEqual(CONFIG_SCHEMA.filter((v) => 'default' in v).map((v) => v.name).sort());
+  });
+
+  it('is a valid Compose file by the Compose Specification\'s JSON schema', () => {
+    const validate = composeValidator();
+    const valid = validate(compose);
+    expect(valid ? [] : validate.errors!.map((e) => `${e.instancePath} ${e.message} ${JSON.stringify(e.params)}`)).toEqual([]);
+    // The validator does refuse what the specification does not allow.
+    expect(validate({ services: { app: { image: 'x', deploy: { replicas: 2, replica: 3 } } } })).toBe(false);
+  });
+
+  it('uses only variables that .env.example lists', () => {
+    const used = new Set([...composeText.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)/g)].map(([, name]) => name));
+    const listed = new Set([...envExample.matchAll(/^# ([A-Z][A-Z0-9_]+)=/gm)].map(([, name]) => name));
+    expect([...used].filter((name) => !listed.has(name))).toEqual([]);
+    expect(used.size).toBeGreaterThan(CONFIG_VARIABLES.length);
+  });
+
+  it('lets .env set every variable the app reads, with the schema\'s default (or the stack\'s own) otherwise', () => {
+    const environment = compose.services.app.environment as Record<string, string>;
+    expect(Object.keys(environment).sort()).toEqual([...CONFIG_VARIABLES].sort());
+    for (const variable of CONFIG_SCHEMA) {
+      if (variable.name === 'JWT_SIGNING_KEY') continue;
+      const fallback = ('compose' in variable ? variable.compose : undefined) ?? ('default' in variable ? variable.default : '');
+      expect(`${variable.name}: ${environment[variable.name]}`).toBe(`${variable.name}: \${${variable.name}:-${fallback}}`);
+    }
+    // Required: the stack refuses to start without a key, rather than each replica generating its own.
+    expect(environment.JWT_SIGNING_KEY).toMatch(/^\$\{JWT_SIGNING_KEY:\?/);
+    const url = new URL(CONFIG_SCHEMA.find((v) => v.name === 'DATABASE_URL')!.compose.replace(/\$\{[^}]+\}/g, 'x'));
+    expect(url.hostname).toBe('postgres');
+    expect(url.pathname).toBe(`/${compose.services.postgres.environment.POSTGRES_DB}`);
+    expect(environment.SHUTDOWN_GRACE_SECONDS).toBe('${SHUTDOWN_GRACE_SECONDS:-5}');
+  });
+
+  it('runs PostgreSQL 16 with a volume, and two or more app replicas with no host port, each service health-checked', () => {
     const { postgres, app } = compose.services;
     expect(postgres.image).toMatch(/^postgres:16/);
     expect(postgres.volumes.some((v: string) => v.endsWith(':/var/lib/postgresql/data'))).toBe(true);
     expect(postgres.healthcheck.test.join(' ')).toMatch(/pg_isready/);
     expect(app.build).toBe('.');
     expect(app.depends_on.postgres.condition).toBe('service_healthy');
-    expect(app.ports).toEqual(['${PORT:-5000}:5000']);
+    expect(app.deploy.replicas).toBeGreaterThanOrEqual(2);
+    expect(app.ports).toBeUndefined();
+    expect(app.container_name).toBeUndefined();
+    expect(app.healthcheck.test.join(' ')).toMatch(/\/api\/v1\/ready/);
+    for (const [name, service] of Object.entries<any>(compose.services)) expect(`${name}: ${service.healthcheck?.test ? 'health-checked' : 'none'}`).toBe(`${name}: health-checked`);
     expect(Object.keys(compose.volumes)).toContain('pgdata');
   });
 
-  it('passes the app only variables it knows, a DATABASE_URL naming the postgres service, and demands a signing key', () => {
-    const environment = compose.services.app.environment as Record<string, string>;
-    for (const name of Object.keys(environment)) expect(CONFIG_VARIABLES).toContain(name);
-    const url = new URL(environment.DATABASE_URL.replace(/\$\{[^}]+\}/g, 'x'));
-    expect(url.hostname).toBe('postgres');
-    expect(url.pathname).toBe(`/${compose.services.postgres.environment.POSTGRES_DB}`);
-    expect(environment.JWT_SIGNING_KEY).toMatch(/^\$\{JWT_SIGNING_KEY:\?/);
-  });
-
-  it('puts the nginx gateway, configured from the shipped template, in front of the example upstream', () => {
+  it('puts nginx in front of the replicas: a load balancer for the API and console, and forward-auth for the upstream', () => {
     const { gateway, upstream } = compose.services;
     expect(gateway.image).toMatch(/^nginx:/);
-    expect(gateway.volumes).toContain('./deploy/nginx/templates:/etc/nginx/templates:ro');
-    expect(gateway.environment).toMatchObject({ APPTOKEN_URL: 'http://app:5000', UPSTREAM_URL: 'http://upstream:3000' });
+    expect(gateway.volumes).toContain(`./${TEMPLATES}:/etc/nginx/templates:ro`);
     expect(gateway.depends_on.app.condition).toBe('service_healthy');
-    const template = readFileSync('deploy/nginx/templates/apptoken-gateway.conf.template', 'utf8');
-    for (const variable of template.matchAll(/\$\{([A-Z_]+)\}/g)) expect(Object.keys(gateway.environment)).toContain(variable[1]);
+    expect(gateway.ports).toEqual(['${API_PORT:-5000}:5000', '${GATEWAY_PORT:-8080}:8080']);
+    expect(gateway.environment).toMatchObject({ BALANCER_PORT: '5000', GATEWAY_PORT: '8080', APPTOKEN_HOST: 'app', APPTOKEN_PORT: '${PORT:-5000}', APPTOKEN_URL: 'http://apptoken', UPSTREAM_URL: 'http://upstream:3000' });
+    // Every template's variables are given; the upstream group is the replicas, found through Docker's DNS.
+    for (const file of readdirSync(TEMPLATES)) {
+      for (const [, name] of templateText(file).matchAll(/\$\{([A-Z_]+)\}/g)) expect(`${file}: ${name}`).toBe(`${file}: ${name in gateway.environment ? name : 'missing'}`);
+    }
+    expect(templateText('apptoken-upstream.conf.template')).toMatch(/upstream apptoken \{[^}]*server \$\{APPTOKEN_HOST\}:\$\{APPTOKEN_PORT\} resolve/);
+    expect(templateText('apptoken-api.conf.template')).toMatch(/proxy_pass \$\{APPTOKEN_URL\};/);
     expect(upstream.volumes[0]).toMatch(/^\.\/deploy\/example-upstream\/server\.mjs:/);
     expect(upstream.environment.PORT).toBe(new URL(gateway.environment.UPSTREAM_URL).port);
   });

@@ -113,6 +113,20 @@ describe('loadConfig', () => {
     await server.close();
   });
 
+  it('reads the operations settings: access log, metrics listener and shutdown grace', () => {
+    expect(loadConfig({})).toMatchObject({ logRequests: true, metricsPort: undefined, metricsHost: '127.0.0.1', shutdownGraceSeconds: 0 });
+    expect(loadConfig({ LOG_REQUESTS: 'false', METRICS_PORT: '9464', METRICS_HOST: '10.0.0.5', SHUTDOWN_GRACE_SECONDS: '5' })).toMatchObject({
+      logRequests: false,
+      metricsPort: 9464,
+      metricsHost: '10.0.0.5',
+      shutdownGraceSeconds: 5,
+    });
+    expect(error({ METRICS_PORT: '0' }).variable).toBe('METRICS_PORT');
+    expect(error({ METRICS_HOST: 'metrics.example' }).variable).toBe('METRICS_HOST');
+    expect(error({ SHUTDOWN_GRACE_SECONDS: '-1' }).variable).toBe('SHUTDOWN_GRACE_SECONDS');
+    expect(error({ LOG_REQUESTS: 'maybe' }).variable).toBe('LOG_REQUESTS');
+  });
+
   it('refuses an admin password outside 8 to 1,024 characters', () => {
     expect(error({ ADMIN_PASSWORD: 'short' }).variable).toBe('ADMIN_PASSWORD');
   });

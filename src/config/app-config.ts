@@ -1,8 +1,10 @@
 /**
  * The service's configuration, read from the environment once at start-up and validated.
- * Every variable is listed in `.env.example` with its default; contract §1 is the reference.
+ * The variables and their defaults come from the schema in config-schema.ts (which also writes `.env.example`
+ * and the README's table: `npm run config:docs`); contract §1 is the reference.
  */
 import { isIP } from 'node:net';
+import { CONFIG_SCHEMA, defaultOf, type ConfigVariableName } from './config-schema.js';
 
 export type CookieSecureMode = 'auto' | 'always' | 'never';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -40,35 +42,18 @@ export interface AppConfig {
     windowSeconds: number;
   };
   logLevel: LogLevel;
+  /** One JSON access-log line per request. */
+  logRequests: boolean;
+  /** Unset: no separate metrics listener (`/metrics` stays on the API port, for Administrators). */
+  metricsPort: number | undefined;
+  /** Address of the `metricsPort` listener. */
+  metricsHost: string;
+  /** On SIGTERM, keep serving this long with /ready answering 503 before draining. */
+  shutdownGraceSeconds: number;
 }
 
-/** Every environment variable the service reads; `.env.example` lists each with its default. */
-export const CONFIG_VARIABLES = [
-  'PORT',
-  'HOST',
-  'DATABASE_URL',
-  'DATA_DIR',
-  'JWT_SIGNING_KEY',
-  'JWT_PREVIOUS_SIGNING_KEYS',
-  'JWT_ALLOW_WEAK_SIGNING_KEY',
-  'JWT_ISSUER',
-  'JWT_AUDIENCE',
-  'ENHANCED_APP_TOKEN_SECURITY',
-  'APP_TOKEN_DEFAULT_LIFETIME_DAYS',
-  'APP_TOKEN_MAX_LIFETIME_DAYS',
-  'APP_TOKEN_RETENTION_DAYS',
-  'SESSION_TIMEOUT_MINUTES',
-  'SESSION_ABSOLUTE_HOURS',
-  'ADMIN_USERNAME',
-  'ADMIN_PASSWORD',
-  'ADMIN_RESET_PASSWORD',
-  'COOKIE_SECURE',
-  'TRUST_PROXY',
-  'SIGNIN_MAX_FAILURES_PER_USER',
-  'SIGNIN_MAX_FAILURES_PER_ADDRESS',
-  'SIGNIN_THROTTLE_WINDOW_SECONDS',
-  'LOG_LEVEL',
-] as const;
+/** Every environment variable the service reads, in the schema's order. */
+export const CONFIG_VARIABLES: readonly ConfigVariableName[] = CONFIG_SCHEMA.map((variable) => variable.name);
 
 /** Keys under this many bytes are refused unless explicitly allowed (PSU's default key is short). */
 export const MIN_SIGNING_KEY_BYTES = 32;
@@ -90,20 +75,35 @@ function read(env: Env, name: string): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value.trim();
 }
 
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number;
-function integer(env: Env, name: string, fallback: undefined, min: number, max: number): number | undefined;
-function integer(env: Env, name: string, fallback: number | undefined, min: number, max: number): number | undefined {
-  const raw = read(env, name);
-  if (raw === undefined) return fallback;
+/** The variable's value, else the schema's default (undefined: unset, and no default). */
+function valueOf(env: Env, name: ConfigVariableName): string | undefined {
+  return read(env, name) ?? defaultOf(name);
+}
+
+function withDefault(env: Env, name: ConfigVariableName): string {
+  const value = valueOf(env, name);
+  if (value === undefined) throw new Error(`config schema: ${name} has no default`);
+  return value;
+}
+
+function parseInteger(name: string, raw: string, min: number, max: number): number {
   if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
   const value = Number(raw);
   if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
   return value;
 }
 
-function boolean(env: Env, name: string, fallback: boolean): boolean {
-  const raw = read(env, name);
-  if (raw === undefined) return fallback;
+function integer(env: Env, name: ConfigVariableName, min: number, max: number): number {
+  return parseInteger(name, withDefault(env, name), min, max);
+}
+
+function optionalInteger(env: Env, name: ConfigVariableName, min: number, max: number): number | undefined {
+  const raw = valueOf(env, name);
+  return raw === undefined ? undefined : parseInteger(name, raw, min, max);
+}
+
+function boolean(env: Env, name: ConfigVariableName): boolean {
+  const raw = withDefault(env, name);
   const lower = raw.toLowerCase();
   if (['true', '1', 'yes', 'on'].includes(lower)) return true;
   if (['false', '0', 'no', 'off'].includes(lower)) return false;
@@ -161,13 +161,12 @@ function trustedProxyProblem(entry: string): string | undefined {
  * for the sign-in throttle), and a hop count believes that many entries from the right.
  */
 function trustProxy(env: Env): boolean | number | string {
-  const raw = read(env, 'TRUST_PROXY');
-  if (raw === undefined) return false;
+  const raw = withDefault(env, 'TRUST_PROXY');
   const lower = raw.toLowerCase();
   if (lower === 'true') return true;
   if (lower === 'false') return false;
   if (/^\d+$/.test(raw)) {
-    const hops = integer(env, 'TRUST_PROXY', 0, 0, 100);
+    const hops = parseInteger('TRUST_PROXY', raw, 0, 100);
     return hops === 0 ? false : hops;
   }
   const entries = raw.split(',').map((entry) => entry.trim());
@@ -180,17 +179,23 @@ function trustProxy(env: Env): boolean | number | string {
   return entries.join(',');
 }
 
-function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
-  const raw = read(env, name);
-  if (raw === undefined) return fallback;
+function oneOf<T extends string>(env: Env, name: ConfigVariableName, allowed: readonly T[]): T {
+  const raw = withDefault(env, name);
   const value = raw.toLowerCase() as T;
   if (!allowed.includes(value)) throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got "${raw}"`);
   return value;
 }
 
+/** The metrics listener's address: an IP address (loopback or private; it serves without authentication). */
+function metricsHost(env: Env): string {
+  const host = withDefault(env, 'METRICS_HOST');
+  if (host !== 'localhost' && isIP(host) === 0) throw new ConfigError('METRICS_HOST', `must be an IP address such as 127.0.0.1 or 10.0.0.5, got "${host}"`);
+  return host;
+}
+
 /** Reads and validates the environment; throws a {@link ConfigError} naming the first bad variable. */
 export function loadConfig(env: Env = process.env): AppConfig {
-  const allowWeakSigningKey = boolean(env, 'JWT_ALLOW_WEAK_SIGNING_KEY', false);
+  const allowWeakSigningKey = boolean(env, 'JWT_ALLOW_WEAK_SIGNING_KEY');
   const url = databaseUrl(env);
   const key = env.JWT_SIGNING_KEY === undefined || env.JWT_SIGNING_KEY === '' ? undefined : signingKey(env, 'JWT_SIGNING_KEY', allowWeakSigningKey);
   if (url !== undefined && key === undefined) {
@@ -206,9 +211,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
       return k;
     });
 
-  const cookieSecureRaw = oneOf(env, 'COOKIE_SECURE', ['auto', 'true', 'false'] as const, 'auto');
+  const cookieSecureRaw = oneOf(env, 'COOKIE_SECURE', ['auto', 'true', 'false'] as const);
   const cookieSecure: CookieSecureMode = cookieSecureRaw === 'true' ? 'always' : cookieSecureRaw === 'false' ? 'never' : 'auto';
-  const adminUsername = read(env, 'ADMIN_USERNAME') ?? 'admin';
+  const adminUsername = withDefault(env, 'ADMIN_USERNAME');
   const adminPassword = env.ADMIN_PASSWORD === undefined || env.ADMIN_PASSWORD === '' ? undefined : env.ADMIN_PASSWORD;
   if (adminPassword !== undefined && (adminPassword.length < 8 || adminPassword.length > 1024)) {
     throw new ConfigError('ADMIN_PASSWORD', 'must be 8 to 1,024 characters');
@@ -216,33 +221,37 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if (adminUsername.length > 256) throw new ConfigError('ADMIN_USERNAME', 'must be at most 256 characters');
 
   return {
-    port: integer(env, 'PORT', 5000, 0, 65535),
-    host: read(env, 'HOST') ?? '0.0.0.0',
+    port: integer(env, 'PORT', 0, 65535),
+    host: withDefault(env, 'HOST'),
     databaseUrl: url,
-    dataDir: read(env, 'DATA_DIR') ?? './data',
+    dataDir: withDefault(env, 'DATA_DIR'),
     jwt: {
       signingKey: key,
       previousSigningKeys: previous,
       allowWeakSigningKey,
-      issuer: read(env, 'JWT_ISSUER') ?? 'IronmanSoftware',
-      audience: read(env, 'JWT_AUDIENCE') ?? 'PowerShellUniversal',
+      issuer: withDefault(env, 'JWT_ISSUER'),
+      audience: withDefault(env, 'JWT_AUDIENCE'),
     },
-    enhancedAppTokenSecurity: boolean(env, 'ENHANCED_APP_TOKEN_SECURITY', true),
-    appTokenDefaultLifetimeDays: integer(env, 'APP_TOKEN_DEFAULT_LIFETIME_DAYS', 365, 1, 36500),
-    appTokenMaxLifetimeDays: integer(env, 'APP_TOKEN_MAX_LIFETIME_DAYS', undefined, 1, 36500),
-    appTokenRetentionDays: integer(env, 'APP_TOKEN_RETENTION_DAYS', 30, 0, 36500),
-    sessionTimeoutMinutes: integer(env, 'SESSION_TIMEOUT_MINUTES', 25, 1, 7 * 24 * 60),
-    sessionAbsoluteHours: integer(env, 'SESSION_ABSOLUTE_HOURS', 12, 1, 24 * 30),
+    enhancedAppTokenSecurity: boolean(env, 'ENHANCED_APP_TOKEN_SECURITY'),
+    appTokenDefaultLifetimeDays: integer(env, 'APP_TOKEN_DEFAULT_LIFETIME_DAYS', 1, 36500),
+    appTokenMaxLifetimeDays: optionalInteger(env, 'APP_TOKEN_MAX_LIFETIME_DAYS', 1, 36500),
+    appTokenRetentionDays: integer(env, 'APP_TOKEN_RETENTION_DAYS', 0, 36500),
+    sessionTimeoutMinutes: integer(env, 'SESSION_TIMEOUT_MINUTES', 1, 7 * 24 * 60),
+    sessionAbsoluteHours: integer(env, 'SESSION_ABSOLUTE_HOURS', 1, 24 * 30),
     adminUsername,
     adminPassword,
-    adminResetPassword: boolean(env, 'ADMIN_RESET_PASSWORD', false),
+    adminResetPassword: boolean(env, 'ADMIN_RESET_PASSWORD'),
     cookieSecure,
     trustProxy: trustProxy(env),
     signin: {
-      maxFailuresPerUser: integer(env, 'SIGNIN_MAX_FAILURES_PER_USER', 10, 1, 100000),
-      maxFailuresPerAddress: integer(env, 'SIGNIN_MAX_FAILURES_PER_ADDRESS', 30, 1, 100000),
-      windowSeconds: integer(env, 'SIGNIN_THROTTLE_WINDOW_SECONDS', 600, 1, 86400),
+      maxFailuresPerUser: integer(env, 'SIGNIN_MAX_FAILURES_PER_USER', 1, 100000),
+      maxFailuresPerAddress: integer(env, 'SIGNIN_MAX_FAILURES_PER_ADDRESS', 1, 100000),
+      windowSeconds: integer(env, 'SIGNIN_THROTTLE_WINDOW_SECONDS', 1, 86400),
     },
-    logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
+    logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
+    logRequests: boolean(env, 'LOG_REQUESTS'),
+    metricsPort: optionalInteger(env, 'METRICS_PORT', 1, 65535),
+    metricsHost: metricsHost(env),
+    shutdownGraceSeconds: integer(env, 'SHUTDOWN_GRACE_SECONDS', 0, 3600),
   };
 }
