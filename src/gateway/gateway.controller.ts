@@ -1,4 +1,4 @@
-import { Body, Controller, ForbiddenException, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpStatus, HttpCode, Post, Req, Res } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
@@ -17,6 +17,7 @@ import { Authenticated, Public } from '../auth/decorators/access.decorator.js';
 import { Auth, isAdministrator, type Principal } from '../auth/principal.js';
 import { bearerToken } from '../auth/bearer-token.js';
 import { clientAddress } from '../auth/client-address.js';
+import { ApiException, ErrorCode } from '../common/error-code.js';
 import { ErrorResponseDto } from '../common/error-response.dto.js';
 import { IntrospectRequestDto, IntrospectResponseDto } from './dto/introspect.dto.js';
 import { ForwardAuthService } from './forward-auth.service.js';
@@ -89,7 +90,7 @@ export class GatewayController {
   async introspect(@Auth() caller: Principal, @Body() dto: IntrospectRequestDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<IntrospectResponseDto> {
     if (!isAdministrator(caller)) {
       const presented = caller.via === 'token' ? bearerToken(request.headers.authorization) : undefined;
-      if (presented !== dto.token) throw new ForbiddenException('Only Administrators introspect tokens other than the one they present');
+      if (presented !== dto.token) throw new ApiException(HttpStatus.FORBIDDEN, ErrorCode.ROLE_REQUIRED, 'Only Administrators introspect tokens other than the one they present');
     }
     void reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache');
     const check = await this.verifier.verify(dto.token);
