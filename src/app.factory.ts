@@ -5,7 +5,7 @@ import fastifyCookie from '@fastify/cookie';
 import { HttpStatus } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { LogController, type RawServerDefault } from 'fastify';
+import { LogController, type FastifyReply, type FastifyRequest, type RawServerDefault } from 'fastify';
 import type { Logger as PinoLogger } from 'pino';
 import { AppModule } from './app.module.js';
 import { CaseInsensitiveBodyPipe } from './common/case-insensitive-body.pipe.js';
@@ -57,6 +57,10 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
     requestIdHeader: false,
     genReqId: () => randomUUID(),
     return503OnClosing: true,
+    // A URL fastify cannot decode is refused before any route (and the exception filter) runs: same body shape.
+    frameworkErrors: (error: Error, _request: FastifyRequest, reply: FastifyReply) => {
+      void reply.code(400).send({ statusCode: 400, error: 'Bad Request', code: ErrorCode.BAD_REQUEST, message: error.message });
+    },
   });
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot({ config: options.config, databaseUrl: options.databaseUrl, poolSize: options.poolSize, embedded: options.embedded }),

@@ -32,6 +32,11 @@ export function loggableError(error: unknown): Record<string, unknown> {
   return { type: error.name, message: error.message.slice(0, 500), code: typeof code === 'string' ? code : undefined, stack: error.stack };
 }
 
+function isFastifyError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return error instanceof Error && typeof code === 'string' && code.startsWith('FST_');
+}
+
 export function isDatabaseUnavailable(error: unknown): boolean {
   let current: unknown = error;
   for (let depth = 0; current && depth < 4; depth++) {
@@ -65,6 +70,8 @@ export function toErrorBody(exception: unknown, request: FastifyRequest, logger:
     } else if (typeof response === 'string') {
       body.message = response;
     }
+    // The fastify adapter hands fastify's own refusals (body parsing, length) over as an HttpException caused by them.
+    if (status === 400 && isFastifyError(exception.cause)) body.code = ErrorCode.MALFORMED_BODY;
     if (status === 500) return internal(exception, request, logger, status);
     if (status > 500) body.requestId = request.id;
     return body;
