@@ -23,6 +23,7 @@ import { IntrospectRequestDto, IntrospectResponseDto } from './dto/introspect.dt
 import { ForwardAuthService } from './forward-auth.service.js';
 import { headerValue } from './identity-headers.js';
 import { originalRequest } from './original-request.js';
+import { ApiErrors, UNAUTHORIZED_DESCRIPTION } from '../common/api-errors.js';
 
 @ApiTags('gateway')
 @Controller('api/v1/apptoken')
@@ -37,6 +38,7 @@ export class GatewayController {
    * a rule may let a request through without a token. Everything else needs a valid Bearer app token.
    */
   @Get('verify')
+  @ApiErrors({ 503: 'DATABASE_UNAVAILABLE: PostgreSQL cannot be reached; see Retry-After' })
   @Public()
   @ApiBearerAuth('bearer')
   @ApiOperation({
@@ -54,13 +56,14 @@ export class GatewayController {
   @ApiHeader({ name: 'X-Forwarded-Uri', required: false, description: 'Traefik: the original request URI', example: '/payroll/2026/11' })
   @ApiHeader({ name: 'X-Forwarded-Method', required: false, description: 'Traefik: the original method', example: 'GET' })
   @ApiOkResponse({ description: 'Allowed; identity headers set (when a token was presented)' })
-  @ApiUnauthorizedResponse({ type: ErrorResponseDto, description: 'Missing or invalid token' })
-  @ApiForbiddenResponse({ type: ErrorResponseDto, description: 'The token lacks the role, or no rule matches the request' })
+  @ApiUnauthorizedResponse({ type: ErrorResponseDto, description: UNAUTHORIZED_DESCRIPTION })
+  @ApiForbiddenResponse({ type: ErrorResponseDto, description: 'ROLE_REQUIRED: the token lacks the role; NO_ENDPOINT_RULE: no rule matches the original request' })
   @ApiBadRequestResponse({
     type: ErrorResponseDto,
     description:
-      'The original request cannot be judged as the upstream will read it: a path not in canonical form (raw or encoded "." / ".." segments, ' +
-      'empty segments, encoded "/", "\\", ";", "%"), a method-override naming no method, or both header families',
+      'BAD_REQUEST: the original request cannot be judged as the upstream will read it: a path not in canonical form (raw or encoded "." / ".." segments, ' +
+      'empty segments, encoded "/", "\\", ";", "%"), a method-override naming no method, or both header families, or both ?role= and the original request; ' +
+      'VALIDATION_FAILED: a role name is not one',
   })
   async verify(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const principal = await this.forwardAuth.decide({
@@ -83,6 +86,7 @@ export class GatewayController {
   }
 
   @Post('introspect')
+  @ApiErrors({ 403: 'ROLE_REQUIRED: only Administrators introspect a token other than the one they present' })
   @HttpCode(200)
   @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
   @ApiOkResponse({ type: IntrospectResponseDto })

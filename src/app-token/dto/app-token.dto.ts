@@ -124,7 +124,7 @@ export class GrantBodyDto {
   @RoleNames()
   roles?: string[];
 
-  @ApiPropertyOptional({ description: 'Same as `roles`: an array or a comma-joined string', example: 'Operator' })
+  @ApiPropertyOptional({ oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }], description: 'Same as `roles`: an array or a comma-joined string', example: 'Operator' })
   @RoleNames()
   role?: string[];
 
@@ -166,7 +166,7 @@ export class MigrateTokenDto {
   @Type(() => MigrationIdentityDto)
   identity: MigrationIdentityDto;
 
-  @ApiProperty({ description: "The token's roles: a string, comma-joined string or array; must match its role claim", example: 'Administrator' })
+  @ApiProperty({ oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }], description: "The token's roles: a string, comma-joined string or array; must match its role claim", example: 'Administrator' })
   @RoleNames({ optional: false })
   role: string[];
 

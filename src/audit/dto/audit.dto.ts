@@ -6,10 +6,10 @@ import { FlexibleDate } from '../../common/flexible-date.decorator.js';
 import { PageQueryDto } from '../../common/pagination.js';
 
 export class AuditIdentityRefDto {
-  @ApiProperty({ example: 1, nullable: true })
+  @ApiProperty({ type: 'integer', example: 1, nullable: true, description: 'Null once the identity is deleted' })
   id: number | null;
 
-  @ApiProperty({ example: 'admin', nullable: true })
+  @ApiProperty({ type: String, example: 'admin', nullable: true })
   name: string | null;
 }
 
@@ -29,13 +29,13 @@ export class AuditEventDto {
   @ApiPropertyOptional({ type: AuditIdentityRefDto, nullable: true })
   targetIdentity: AuditIdentityRefDto | null;
 
-  @ApiPropertyOptional({ example: 3, nullable: true })
+  @ApiPropertyOptional({ type: 'integer', example: 3, nullable: true })
   targetTokenId: number | null;
 
-  @ApiPropertyOptional({ example: '10.0.0.7', nullable: true })
+  @ApiPropertyOptional({ type: String, example: '10.0.0.7', nullable: true })
   address: string | null;
 
-  @ApiPropertyOptional({ example: { reason: 'wrong password' }, nullable: true })
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, example: { reason: 'wrong password' }, nullable: true, description: 'What else is known of the event; its fields depend on the action' })
   detail: Record<string, unknown> | null;
 }
 
