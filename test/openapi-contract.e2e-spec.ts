@@ -31,6 +31,13 @@ describe('the committed OpenAPI contract', () => {
     }
   });
 
+  it('has every error code in the README\'s table, and no other', () => {
+    const readme = readFileSync(path.resolve('README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Error codes'), readme.indexOf('## App tokens'));
+    const listed = [...section.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((match) => match[1]);
+    expect(listed).toEqual([...ERROR_CODES]);
+  });
+
   it('lists the error codes as an enum, and every error response of every operation uses the error schema', () => {
     expect(served.components.schemas.ErrorResponseDto.properties?.code?.allOf).toEqual([{ $ref: '#/components/schemas/ErrorCode' }]);
     expect(served.components.schemas.ErrorCode.enum).toEqual([...ERROR_CODES]);
