@@ -14,7 +14,7 @@ export class AuditIdentityRefDto {
 }
 
 export class AuditEventDto {
-  @ApiProperty({ example: 42 })
+  @ApiProperty({ type: 'integer', example: 42 })
   id: number;
 
   @ApiProperty({ example: '2026-11-28T17:24:25.000Z' })
@@ -46,7 +46,7 @@ export class ListAuditQueryDto extends PageQueryDto {
   @Matches(/^[a-z._]{1,64}$/, { message: 'action must be lower-case letters, dots and underscores' })
   action?: string;
 
-  @ApiPropertyOptional({ description: 'Events whose target is this identity id' })
+  @ApiPropertyOptional({ type: 'integer', description: 'Events whose target is this identity id' })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -54,7 +54,7 @@ export class ListAuditQueryDto extends PageQueryDto {
   @Max(2_147_483_647)
   identity?: number;
 
-  @ApiPropertyOptional({ description: 'Events about this app token id' })
+  @ApiPropertyOptional({ type: 'integer', description: 'Events about this app token id' })
   @IsOptional()
   @Type(() => Number)
   @IsInt()

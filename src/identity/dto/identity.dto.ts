@@ -19,7 +19,7 @@ import { IDENTITY_NAME_MESSAGE, IDENTITY_NAME_PATTERN } from '../identity-name.j
 const trim = () => Transform(({ value }) => (typeof value === 'string' ? value.trim() : value));
 
 export class IdentityDto {
-  @ApiProperty({ example: 2 })
+  @ApiProperty({ type: 'integer', example: 2 })
   id: number;
 
   @ApiProperty({ example: 'adam@ironmansoftware.onmicrosoft.com' })
