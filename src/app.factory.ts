@@ -2,13 +2,14 @@ import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import fastifyCookie from '@fastify/cookie';
-import { BadRequestException } from '@nestjs/common';
+import { HttpStatus } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { LogController, type RawServerDefault } from 'fastify';
+import { LogController, type FastifyReply, type FastifyRequest, type RawServerDefault } from 'fastify';
 import type { Logger as PinoLogger } from 'pino';
 import { AppModule } from './app.module.js';
 import { CaseInsensitiveBodyPipe } from './common/case-insensitive-body.pipe.js';
+import { ApiException, ErrorCode } from './common/error-code.js';
 import { AllExceptionsFilter } from './common/http-exception.filter.js';
 import { createLogger, PinoNestLogger } from './common/logging.js';
 import { serveConsole } from './console/console-routes.js';
@@ -56,6 +57,10 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
     requestIdHeader: false,
     genReqId: () => randomUUID(),
     return503OnClosing: true,
+    // A URL fastify cannot decode is refused before any route (and the exception filter) runs: same body shape.
+    frameworkErrors: (error: Error, _request: FastifyRequest, reply: FastifyReply) => {
+      void reply.code(400).send({ statusCode: 400, error: 'Bad Request', code: ErrorCode.BAD_REQUEST, message: error.message });
+    },
   });
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot({ config: options.config, databaseUrl: options.databaseUrl, poolSize: options.poolSize, embedded: options.embedded }),
@@ -73,9 +78,9 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
     const text = body.toString('utf8');
     json(request, text, (error, parsed) => {
       // fastify says only "not valid JSON"; when plain JSON.parse accepts it, the refusal was prototype poisoning.
-      if (error && isJson(text)) return done(new BadRequestException('A body may not contain "__proto__" or "constructor.prototype"'), undefined);
+      if (error && isJson(text)) return done(new ApiException(HttpStatus.BAD_REQUEST, ErrorCode.MALFORMED_BODY, 'A body may not contain "__proto__" or "constructor.prototype"'), undefined);
       // Refused here, before anything that recurses (class-transformer) can overflow the stack on it.
-      if (!error && nestedTooDeep(parsed)) return done(new BadRequestException(`The JSON body is nested more than ${MAX_NESTING} levels deep`), undefined);
+      if (!error && nestedTooDeep(parsed)) return done(new ApiException(HttpStatus.BAD_REQUEST, ErrorCode.MALFORMED_BODY, `The JSON body is nested more than ${MAX_NESTING} levels deep`), undefined);
       done(error, parsed);
     });
   });
@@ -92,7 +97,7 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
     const type = request.headers['content-type']?.split(';')[0].trim().toLowerCase();
     if (type !== undefined && type !== 'application/json' && hasBody(request.headers)) {
       const form = type === 'application/x-www-form-urlencoded' && request.url.split('?')[0] === FORM_ROUTE;
-      if (!form) return reply.code(415).send({ statusCode: 415, error: 'Unsupported Media Type', message: `Send the body as application/json, not ${type.slice(0, 80)} (PowerShell: -ContentType 'application/json')` });
+      if (!form) return reply.code(415).send({ statusCode: 415, error: 'Unsupported Media Type', code: ErrorCode.UNSUPPORTED_MEDIA_TYPE, message: `Send the body as application/json, not ${type.slice(0, 80)} (PowerShell: -ContentType 'application/json')` });
     }
   });
 

@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { SESSION_COOKIE } from './auth/session-cookie.js';
+import { documentCommonErrors } from './common/api-errors.js';
 
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   const config = new DocumentBuilder()
@@ -10,6 +11,9 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
         'Authenticate with the session cookie from POST /api/v1/signin, or with `Authorization: Bearer <app token>`.',
     )
     .setVersion('1')
+    .setLicense('MIT', 'https://opensource.org/license/mit')
+    // Relative: the document describes whichever server serves it.
+    .addServer('/')
     // Tags in the order a newcomer needs them.
     .addTag('auth', 'Sign in and out (session cookie)')
     .addTag('apptoken', 'Grant, list, revoke, rotate, delete and migrate app tokens')
@@ -26,7 +30,26 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     )
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An app token' }, 'bearer')
     .build();
-  return SwaggerModule.createDocument(app, config);
+  return documentCommonErrors(SwaggerModule.createDocument(app, config));
+}
+
+/** Where the committed document lives, and the command that rewrites it (the drift test prints it). */
+export const OPENAPI_FILE = 'openapi.json';
+export const OPENAPI_WRITE_COMMAND = 'npm run openapi:write';
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.keys(value)
+      .sort()
+      .map((key) => [key, sortKeys((value as Record<string, unknown>)[key])]),
+  );
+}
+
+/** The committed form of the document: keys sorted at every level (a stable diff), 2-space JSON, a final newline. */
+export function serializeOpenApi(document: unknown): string {
+  return `${JSON.stringify(sortKeys(document), null, 2)}\n`;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
+import { ERROR_CODES } from '../src/common/error-code.js';
 import { ADMIN_PASSWORD, startApp, type TestApp } from './support/app.js';
 
 /**
@@ -8,7 +9,7 @@ import { ADMIN_PASSWORD, startApp, type TestApp } from './support/app.js';
  * control characters, lone surrogates, huge numbers, impossible dates, deep or huge JSON, "__proto__"),
  * sent as the Administrator (session cookie or Bearer token), as a Reader (Bearer token), anonymously,
  * or with a forged Authorization or Cookie header. No answer may be a 5xx or
- * carry a stack trace. Time-bounded (FUZZ_SECONDS, 25 by default); the seed is printed on a failure.
+ * carry a stack trace, and every error answer is the error body with a `code` from the ErrorCode enum. Time-bounded (FUZZ_SECONDS, 25 by default); the seed is printed on a failure.
  *
  * Left out or made harmless, so that the fuzz keeps its own sessions and tokens to the end:
  * - GET and POST /api/v1/signout are not sent (they end the session the fuzz signs in with);
@@ -134,6 +135,16 @@ const hostileValue = fc.oneof(
 );
 
 /** The string a query, header or path carries for a generated value. */
+/** An error body as the API promises it: statusCode, error, message, and a code of the ErrorCode enum. */
+function isErrorBody(status: number, text: string): boolean {
+  try {
+    const body = JSON.parse(text) as Record<string, unknown>;
+    return body.statusCode === status && typeof body.error === 'string' && typeof body.message === 'string' && (ERROR_CODES as readonly unknown[]).includes(body.code);
+  } catch {
+    return false;
+  }
+}
+
 function asText(value: unknown): string {
   return typeof value === 'string' ? value : JSON.stringify(value) ?? 'undefined';
 }
@@ -324,6 +335,9 @@ describe('fuzzing every operation of the served OpenAPI document', () => {
           // Thrown, not expected: fast-check then reports the request (and the seed to replay it).
           if (response.status >= 500 || STACK.test(response.text)) {
             throw new Error(`${target.method} ${target.template} as ${request.auth} answered ${response.status}: ${response.text.slice(0, 300)}`);
+          }
+          if (response.status >= 400 && !isErrorBody(response.status, response.text)) {
+            throw new Error(`${target.method} ${target.template} as ${request.auth} answered ${response.status} without a known error code: ${response.text.slice(0, 300)}`);
           }
         }),
         { numRuns: 10_000, interruptAfterTimeLimit: budget, markInterruptAsFailure: false },

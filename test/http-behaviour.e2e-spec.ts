@@ -89,7 +89,7 @@ describe('HTTP behaviour', () => {
   it('rejects unknown properties, naming them', async () => {
     const response = await t.http.post('/api/v1/role', { name: 'Ok', color: 'red' }, { session: admin });
     expect(response.status).toBe(400);
-    expect(response.body).toEqual({ statusCode: 400, error: 'Bad Request', message: 'property color should not exist' });
+    expect(response.body).toEqual({ statusCode: 400, error: 'Bad Request', code: 'VALIDATION_FAILED', message: 'property color should not exist' });
   });
 
   it('answers inputs at the edges of the database types with 400, not 500', async () => {

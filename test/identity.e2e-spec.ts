@@ -135,7 +135,7 @@ describe('identities', () => {
       expect((await t.http.get('/api/v1/identity/1', { session })).status).toBe(200);
       const create = await t.http.post('/api/v1/identity', { name: 'sneaky', password: 'sneaky-password' }, { session });
       expect(create.status).toBe(403);
-      expect(create.body).toEqual({ statusCode: 403, error: 'Forbidden', message: 'Requires role Administrator' });
+      expect(create.body).toEqual({ statusCode: 403, error: 'Forbidden', code: 'ROLE_REQUIRED', message: 'Requires role Administrator' });
       expect((await t.http.put('/api/v1/identity/1', { disabled: true }, { session })).status).toBe(403);
       expect((await t.http.patch('/api/v1/identity/1', { roles: [] }, { session })).status).toBe(403);
       expect((await t.http.delete('/api/v1/identity/1', { session })).status).toBe(403);

@@ -58,7 +58,7 @@ describe('sign-in, sessions and sign-out', () => {
     expect(unknown.status).toBe(401);
     expect(wrong.status).toBe(401);
     expect(unknown.body).toEqual(wrong.body);
-    expect(unknown.body).toEqual({ statusCode: 401, error: 'Unauthorized', message: 'Invalid user name or password', errorMessage: 'Invalid user name or password' });
+    expect(unknown.body).toEqual({ statusCode: 401, error: 'Unauthorized', code: 'INVALID_CREDENTIALS', message: 'Invalid user name or password', errorMessage: 'Invalid user name or password' });
     expect(sessionCookie(wrong.headers)).toBeUndefined();
   });
 

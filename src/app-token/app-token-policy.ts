@@ -1,4 +1,5 @@
-import { BadRequestException, ForbiddenException } from '@nestjs/common';
+import { BadRequestException, HttpStatus } from '@nestjs/common';
+import { ApiException, ErrorCode } from '../common/error-code.js';
 import { isAdministrator, type Principal } from '../auth/principal.js';
 import { NEVER, type Expiration } from '../common/flexible-date.js';
 import { roleNameKey } from '../role/role-name.js';
@@ -93,7 +94,7 @@ export function grantableRoles<R extends NamedRole>(actor: Principal, identity: 
   const held = limited ? identity.roles.filter((role) => actor.roles.includes(role.name)) : [...identity.roles];
   if (requested === undefined) {
     if (identity.roles.length === 0) throw new BadRequestException(`identity "${identity.name}" holds no role; assign one before granting a token`);
-    if (held.length === 0) throw new ForbiddenException(`You hold none of identity "${identity.name}"'s roles in this request`);
+    if (held.length === 0) throw new ApiException(HttpStatus.FORBIDDEN, ErrorCode.ROLE_REQUIRED, `You hold none of identity "${identity.name}"'s roles in this request`);
     return held;
   }
   if (requested.length === 0) throw new BadRequestException('a token needs at least one role');
@@ -101,9 +102,9 @@ export function grantableRoles<R extends NamedRole>(actor: Principal, identity: 
   for (const name of requested) {
     const role = identity.roles.find((r) => r.nameKey === roleNameKey(name));
     if (!role) {
-      throw new ForbiddenException(self ? `You do not hold role "${name.slice(0, 64)}"` : `Identity "${identity.name}" does not hold role "${name.slice(0, 64)}"`);
+      throw new ApiException(HttpStatus.FORBIDDEN, ErrorCode.ROLE_REQUIRED, self ? `You do not hold role "${name.slice(0, 64)}"` : `Identity "${identity.name}" does not hold role "${name.slice(0, 64)}"`);
     }
-    if (limited && !actor.roles.includes(role.name)) throw new ForbiddenException(`You do not hold role "${role.name}" in this request`);
+    if (limited && !actor.roles.includes(role.name)) throw new ApiException(HttpStatus.FORBIDDEN, ErrorCode.ROLE_REQUIRED, `You do not hold role "${role.name}" in this request`);
     if (!roles.includes(role)) roles.push(role);
   }
   return roles;

@@ -2,10 +2,11 @@ import { Inject, Injectable } from '@nestjs/common';
 import { timingSafeEqual } from 'node:crypto';
 import type { Principal } from '../auth/principal.js';
 import { sha256 } from '../common/crypto.js';
+import { ApiException, ErrorCode } from '../common/error-code.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { SigningKeys } from './signing-keys.js';
-import { verifyToken, type TokenClaims, type VerifyResult } from './token-codec.js';
+import { verifyToken, type RefusalReason, type TokenClaims, type VerifyResult } from './token-codec.js';
 import { TokenRecords, type TokenRecord } from './token-records.js';
 
 /** The words a caller may see when a token is refused (nothing about keys or claims). */
@@ -16,7 +17,21 @@ export const MAX_TOKEN_CHAIN = 16;
 
 export type TokenCheck =
   | { ok: true; principal: Principal; claims: TokenClaims; record: TokenRecord }
-  | { ok: false; message: string };
+  | { ok: false; message: string; code: TokenRefusalCode };
+
+export type TokenRefusalCode = ErrorCode.TOKEN_INVALID | ErrorCode.TOKEN_EXPIRED | ErrorCode.TOKEN_REVOKED | ErrorCode.IDENTITY_DISABLED;
+
+const refusal = (code: TokenRefusalCode, message: string): TokenCheck => ({ ok: false, code, message });
+
+/** The 401 for a refused token, with the refusal's code. */
+export function tokenRefused(check: { code: TokenRefusalCode; message: string }): ApiException {
+  return new ApiException(401, check.code, check.message);
+}
+
+/** The refusal for a token the codec turned down: expiry is told apart, anything else is just invalid. */
+export function codecRefusal(reason: RefusalReason): { code: TokenRefusalCode; message: string } {
+  return reason === 'expired' ? { code: ErrorCode.TOKEN_EXPIRED, message: `${INVALID_TOKEN}: expired` } : { code: ErrorCode.TOKEN_INVALID, message: INVALID_TOKEN };
+}
 
 /**
  * Decides whether a presented app token is valid now: first the codec (signature with one of our keys,
@@ -40,16 +55,18 @@ export class AppTokenVerifier {
 
   async checkRecord(claims: TokenClaims, raw: string): Promise<TokenCheck> {
     const record = await this.records.token(claims.hash);
-    if (!record || !timingSafeEqual(sha256(raw), record.tokenSha256)) return { ok: false, message: INVALID_TOKEN };
+    if (!record || !timingSafeEqual(sha256(raw), record.tokenSha256)) return refusal(ErrorCode.TOKEN_INVALID, INVALID_TOKEN);
     const now = Date.now();
-    if (record.revokedAt !== null && record.revokedAt <= now) return { ok: false, message: `${INVALID_TOKEN}: revoked` };
-    if (record.expiresAt !== null && record.expiresAt <= now) return { ok: false, message: `${INVALID_TOKEN}: expired` };
+    if (record.revokedAt !== null && record.revokedAt <= now) return refusal(ErrorCode.TOKEN_REVOKED, `${INVALID_TOKEN}: revoked`);
+    if (record.expiresAt !== null && record.expiresAt <= now) return refusal(ErrorCode.TOKEN_EXPIRED, `${INVALID_TOKEN}: expired`);
     const identity = await this.records.identity(record.identityId);
-    if (!identity || identity.disabled) return { ok: false, message: `${INVALID_TOKEN}: its identity is disabled or gone` };
+    if (!identity || identity.disabled) return refusal(ErrorCode.IDENTITY_DISABLED, `${INVALID_TOKEN}: its identity is disabled or gone`);
     let roleIds = record.roleIds.filter((roleId) => identity.roles.has(roleId));
     if (record.parentHash !== null) {
       const bound = await this.chainRoleIds(record.parentHash, now);
-      if (bound === null) return { ok: false, message: `${INVALID_TOKEN}: its parent token is no longer valid` };
+      // The token it was granted with has ended (revoked, expired or deleted): this one ended with it.
+      // The token it was granted with has ended (revoked, expired or deleted): this one ended with it.
+      if (bound === null) return refusal(ErrorCode.TOKEN_REVOKED, `${INVALID_TOKEN}: its parent token is no longer valid`);
       roleIds = roleIds.filter((roleId) => bound.has(roleId));
     }
     const roles = roleIds.map((roleId) => identity.roles.get(roleId)!);
@@ -85,7 +102,7 @@ export class AppTokenVerifier {
 
   async verify(raw: string): Promise<TokenCheck> {
     const result = this.verifyClaims(raw);
-    if (!result.ok) return { ok: false, message: result.reason === 'expired' ? `${INVALID_TOKEN}: expired` : INVALID_TOKEN };
+    if (!result.ok) return { ok: false, ...codecRefusal(result.reason) };
     return this.checkRecord(result.claims, raw);
   }
 }

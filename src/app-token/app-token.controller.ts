@@ -11,6 +11,7 @@ import { BuiltinRole } from '../role/builtin-roles.js';
 import { AppTokenMigrationService } from './app-token-migration.service.js';
 import { AppTokenService } from './app-token.service.js';
 import { AppTokenDto, GrantBodyDto, GrantQueryDto, LifetimePolicyDto, ListTokensQueryDto, MigrateTokenDto, RotateTokenDto } from './dto/app-token.dto.js';
+import { ApiErrors } from '../common/api-errors.js';
 
 @ApiTags('apptoken')
 @Controller('api/v1/apptoken')
@@ -21,6 +22,7 @@ export class AppTokenController {
   ) {}
 
   @Get('grant')
+  @ApiErrors({ 400: 'VALIDATION_FAILED: a role, lifespanDays or expiration is wrong, or the lifetime is over the maximum', 403: 'ROLE_REQUIRED: the caller does not hold a role asked for', 409: 'CONFLICT: the token this request was made with ended meanwhile, or the identity is disabled' })
   @ApiOkResponse({ type: AppTokenDto, description: 'The new token; `token` holds its value, shown only now' })
   @Authenticated({ summary: 'Grant the caller a token (PSU: Invoke-RestMethod .../apptoken/grant -WebSession $Session)', changesState: true })
   grantSelf(@Auth() actor: Principal, @Query() query: GrantQueryDto, @ClientAddress() address: string): Promise<AppTokenDto> {
@@ -28,6 +30,7 @@ export class AppTokenController {
   }
 
   @Get('grant/:identityId')
+  @ApiErrors({ 400: 'VALIDATION_FAILED: a role, lifespanDays or expiration is wrong, the identity holds no role, or the lifetime is over the maximum', 404: 'NOT_FOUND: no such identity', 409: 'CONFLICT: the identity is disabled' })
   @ApiOkResponse({ type: AppTokenDto })
   @Authenticated({ roles: [BuiltinRole.Administrator], summary: "Grant a token to another identity; roles default to that identity's roles", changesState: true })
   grantOther(
@@ -44,6 +47,7 @@ export class AppTokenController {
   }
 
   @Post('grant')
+  @ApiErrors({ 400: 'VALIDATION_FAILED: a role, the expiration or the identity reference is wrong, or the lifetime is over the maximum', 403: 'ROLE_REQUIRED: the caller does not hold a role asked for, or is not an Administrator granting to another identity', 404: 'NOT_FOUND: no such identity', 409: 'CONFLICT: the identity is disabled, or the token this request was made with ended meanwhile' })
   @ApiCreatedResponse({ type: AppTokenDto })
   @ApiBodyExamples(GrantBodyDto, {
     'yourself, all your roles, 90 days': { lifespanDays: 90, description: 'CI pipeline' },
@@ -61,6 +65,7 @@ export class AppTokenController {
   }
 
   @Post()
+  @ApiErrors({ 409: 'CONFLICT: the token is already stored here, or was deleted here' })
   @ApiCreatedResponse({ type: AppTokenDto })
   @ApiBodyExamples(MigrateTokenDto, {
     "PSU's migration body (PowerShell 7's ConvertTo-Json)": {
@@ -70,7 +75,7 @@ export class AppTokenController {
       Expiration: '2027-05-28T17:24:25.1234567+02:00',
     },
   })
-  @ApiUnprocessableEntityResponse({ type: ErrorResponseDto, description: 'The token does not verify here, or the body disagrees with its claims; nothing was written' })
+  @ApiUnprocessableEntityResponse({ type: ErrorResponseDto, description: 'MIGRATION_REFUSED: the token does not verify here, has expired, or the body disagrees with its claims, or a role does not exist here; nothing was written' })
   @Authenticated({ roles: [BuiltinRole.Administrator], summary: 'Migrate a token minted by PSU or another instance with the same signing key' })
   migrate(@Auth() actor: Principal, @Body() dto: MigrateTokenDto, @ClientAddress() address: string): Promise<AppTokenDto> {
     return this.migration.migrate(actor, dto, address);
@@ -93,6 +98,7 @@ export class AppTokenController {
   }
 
   @Get(':id')
+  @ApiErrors({ 404: 'NOT_FOUND: no such token, or not the caller\'s' })
   @ApiOkResponse({ type: AppTokenDto })
   @Authenticated({ summary: 'One token (its owner or an Administrator; 404 to anyone else)' })
   get(@Auth() actor: Principal, @IdParam() id: number): Promise<AppTokenDto> {
@@ -100,6 +106,7 @@ export class AppTokenController {
   }
 
   @Post(':id/revoke')
+  @ApiErrors({ 403: 'ROLE_REQUIRED: the app token used lacks a role of the token to revoke', 404: 'NOT_FOUND: no such token, or not the caller\'s' })
   @HttpCode(200)
   @ApiOkResponse({ type: AppTokenDto })
   @Authenticated({ summary: 'Revoke a token now, on every instance (idempotent)' })
@@ -108,6 +115,7 @@ export class AppTokenController {
   }
 
   @Post(':id/rotate')
+  @ApiErrors({ 400: 'VALIDATION_FAILED: graceSeconds is wrong, or the lifetime is over the maximum', 403: 'ROLE_REQUIRED: the app token used lacks a role of the token; FORBIDDEN: the token is the one this app token was granted with', 404: 'NOT_FOUND: no such token, or not the caller\'s', 409: 'CONFLICT: the token is revoked, expired or being rotated, or its identity is disabled or lost its roles' })
   @ApiBodyExamples(RotateTokenDto, { 'revoke the old token now': {}, 'keep the old token five more minutes': { graceSeconds: 300 } })
   @ApiCreatedResponse({ type: AppTokenDto, description: 'The new token; the old one is revoked now or after graceSeconds' })
   @Authenticated({ roles: [BuiltinRole.Administrator, BuiltinRole.Operator], summary: 'Replace a token with a new one of the same identity, roles and lifetime' })
@@ -116,6 +124,7 @@ export class AppTokenController {
   }
 
   @Delete(':id')
+  @ApiErrors({ 403: 'ROLE_REQUIRED: the app token used lacks a role of the token to delete', 404: 'NOT_FOUND: no such token, or not the caller\'s' })
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'Revoked and removed' })
   @Authenticated({ summary: 'Revoke and remove a token' })

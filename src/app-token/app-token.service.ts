@@ -1,4 +1,5 @@
-import { BadRequestException, ConflictException, ForbiddenException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { BadRequestException, ConflictException, ForbiddenException, HttpStatus, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { ApiException, ErrorCode } from '../common/error-code.js';
 import { AuditAction } from '../audit/audit.service.js';
 import { isAdministrator, type Principal } from '../auth/principal.js';
 import { NEVER, type Expiration } from '../common/flexible-date.js';
@@ -152,7 +153,7 @@ export class AppTokenService {
       const roles = old.roles.filter((role) => old.identity.roles.some((held) => held.id === role.id));
       if (roles.length === 0) throw new ConflictException(`identity "${old.identity.name}" no longer holds any of token ${old.id}'s roles`);
       const missing = roleNotHeld(actor, roles.map((role) => role.name));
-      if (missing !== undefined) throw new ForbiddenException(`You do not hold role "${missing}" in this request`);
+      if (missing !== undefined) throw new ApiException(HttpStatus.FORBIDDEN, ErrorCode.ROLE_REQUIRED, `You do not hold role "${missing}" in this request`);
       let expiresAt = rotatedExpiry(old, now);
       // The replacement keeps the old token's parent, and so may not outlive it either.
       if (old.parentTokenId !== null) expiresAt = await this.childExpiresAt(tx, old.parentTokenId, expiresAt, {}, now);
@@ -243,7 +244,7 @@ export class AppTokenService {
       if (!token || !this.owns(actor, token)) throw new NotFoundException(`app token ${id} not found`);
       const lacking = roleTheCallerLacks(actor, { id: token.id, roles: token.roles.map((role) => role.name) });
       if (lacking !== undefined) {
-        throw new ForbiddenException(`This app token does not hold role "${lacking}" of token ${id}; use one that does, or sign in`);
+        throw new ApiException(HttpStatus.FORBIDDEN, ErrorCode.ROLE_REQUIRED, `This app token does not hold role "${lacking}" of token ${id}; use one that does, or sign in`);
       }
       await change(tx, token);
       return token;
@@ -289,7 +290,7 @@ export class AppTokenService {
       ref?.id !== undefined ? { id: ref.id } : ref?.name !== undefined ? { nameKey: identityNameKey(ref.name) } : { id: actor.identityId },
     );
     if (identity && identity.id !== actor.identityId && !isAdministrator(actor)) {
-      throw new ForbiddenException('Only Administrators grant tokens to other identities');
+      throw new ApiException(HttpStatus.FORBIDDEN, ErrorCode.ROLE_REQUIRED, 'Only Administrators grant tokens to other identities');
     }
     if (!identity) throw new NotFoundException(`identity ${ref?.id ?? ref?.name ?? actor.identityId} not found`);
     if (identity.disabled) throw new ConflictException(`identity "${identity.name}" is disabled`);

@@ -1,4 +1,4 @@
-import { HttpException, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
+import { HttpException, Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
 import { Strategy } from 'passport-jwt';
@@ -7,7 +7,8 @@ import { clientAddress } from '../auth/client-address.js';
 import type { Principal } from '../auth/principal.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import { AppTokenVerifier, INVALID_TOKEN } from './app-token-verifier.js';
+import { ErrorCode } from '../common/error-code.js';
+import { AppTokenVerifier, codecRefusal, INVALID_TOKEN, tokenRefused } from './app-token-verifier.js';
 import { LastUsedTracker } from './last-used.tracker.js';
 import { SigningKeys } from './signing-keys.js';
 import type { TokenClaims } from './token-codec.js';
@@ -41,7 +42,7 @@ export class AppTokenStrategy extends PassportStrategy(Strategy, APP_TOKEN_STRAT
       secretOrKeyProvider: (request: VerifiedRequest, rawToken: string, done: (error: unknown, key?: string | Buffer) => void) => {
         const result = verifier.verifyClaims(rawToken);
         if (!result.ok) {
-          done(new UnauthorizedException(result.reason === 'expired' ? `${INVALID_TOKEN}: expired` : INVALID_TOKEN));
+          done(tokenRefused(codecRefusal(result.reason)));
           return;
         }
         request[VERIFIED] = { claims: result.claims, token: rawToken };
@@ -53,9 +54,9 @@ export class AppTokenStrategy extends PassportStrategy(Strategy, APP_TOKEN_STRAT
 
   async validate(request: VerifiedRequest): Promise<Principal> {
     const verified = request[VERIFIED];
-    if (!verified) throw new UnauthorizedException(INVALID_TOKEN);
+    if (!verified) throw tokenRefused({ code: ErrorCode.TOKEN_INVALID, message: INVALID_TOKEN });
     const check = await this.verifier.checkRecord(verified.claims, verified.token);
-    if (!check.ok) throw new UnauthorizedException(check.message);
+    if (!check.ok) throw tokenRefused(check);
     this.lastUsed.touch(check.record.id, clientAddress(request.ip, request.socket.remoteAddress));
     return check.principal;
   }
@@ -65,5 +66,5 @@ export class AppTokenStrategy extends PassportStrategy(Strategy, APP_TOKEN_STRAT
 export function passportError(error: unknown, info: unknown): Error {
   if (error instanceof Error) return error;
   if (info instanceof HttpException) return info;
-  return new UnauthorizedException(INVALID_TOKEN);
+  return tokenRefused({ code: ErrorCode.TOKEN_INVALID, message: INVALID_TOKEN });
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { ForbiddenException, type ExecutionContext } from '@nestjs/common';
+import type { ExecutionContext } from '@nestjs/common';
+import { ApiException, ErrorCode } from '../common/error-code.js';
 import { Reflector } from '@nestjs/core';
 import { AccessGuard } from './access.guard.js';
 import { Authenticated, Public } from './decorators/access.decorator.js';
@@ -27,7 +28,8 @@ const guard = new AccessGuard(new Reflector(), {} as PrincipalService, {} as Bea
 
 describe('AccessGuard', () => {
   it('denies a route that declares no access rule', async () => {
-    await expect(guard.canActivate(context('undeclared'))).rejects.toBeInstanceOf(ForbiddenException);
+    await expect(guard.canActivate(context('undeclared'))).rejects.toMatchObject({ status: 403, code: ErrorCode.FORBIDDEN });
+    await expect(guard.canActivate(context('undeclared'))).rejects.toBeInstanceOf(ApiException);
   });
 
   it('lets a public route through without credentials', async () => {

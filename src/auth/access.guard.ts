@@ -1,4 +1,4 @@
-import { type CanActivate, type ExecutionContext, ForbiddenException, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
+import { type CanActivate, type ExecutionContext, HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { ACCESS_METADATA, type AccessRule } from './decorators/access.decorator.js';
@@ -9,6 +9,7 @@ import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { BEARER_AUTHENTICATOR, type BearerAuthenticator } from './bearer-authenticator.js';
 import { bearerToken } from './bearer-token.js';
+import { ApiException, ErrorCode } from '../common/error-code.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -38,13 +39,13 @@ export class AccessGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const rule = this.reflector.getAllAndOverride<AccessRule | undefined>(ACCESS_METADATA, [context.getHandler(), context.getClass()]);
-    if (!rule) throw new ForbiddenException('This route declares no access rule');
+    if (!rule) throw new ApiException(HttpStatus.FORBIDDEN, ErrorCode.FORBIDDEN, 'This route declares no access rule');
     if (rule.kind === 'public') return true;
 
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const principal = await this.authenticate(context, request, rule.bearerOnly, rule.changesState);
     if (rule.roles.length > 0 && !holdsAny(principal, rule.roles)) {
-      throw new ForbiddenException(`Requires role ${rule.roles.join(' or ')}`);
+      throw new ApiException(HttpStatus.FORBIDDEN, ErrorCode.ROLE_REQUIRED, `Requires role ${rule.roles.join(' or ')}`);
     }
     request.principal = principal;
     return true;
@@ -54,17 +55,17 @@ export class AccessGuard implements CanActivate {
     const authorization = request.headers.authorization;
     if (authorization !== undefined) {
       if (bearerToken(authorization) === undefined) {
-        throw new UnauthorizedException('Unsupported Authorization header; send "Authorization: Bearer <app token>"');
+        throw new ApiException(HttpStatus.UNAUTHORIZED, ErrorCode.AUTHENTICATION_REQUIRED, 'Unsupported Authorization header; send "Authorization: Bearer <app token>"');
       }
       return this.bearer.authenticate(context);
     }
-    if (bearerOnly) throw new UnauthorizedException('Send an app token as "Authorization: Bearer <app token>"');
+    if (bearerOnly) throw new ApiException(HttpStatus.UNAUTHORIZED, ErrorCode.AUTHENTICATION_REQUIRED, 'Send an app token as "Authorization: Bearer <app token>"');
     // Over HTTPS only the __Host- cookie counts: a plain-named one may have been planted by a sibling subdomain.
     const secret = request.cookies?.[sessionCookie(request, this.config.cookieSecure).name];
-    if (!secret) throw new UnauthorizedException('Sign in (POST /api/v1/signin) or send "Authorization: Bearer <app token>"');
+    if (!secret) throw new ApiException(HttpStatus.UNAUTHORIZED, ErrorCode.AUTHENTICATION_REQUIRED, 'Sign in (POST /api/v1/signin) or send "Authorization: Bearer <app token>"');
     if (changesState || !SAFE_METHODS.has(request.method)) this.assertSameOrigin(request);
     const principal = await this.principals.fromSession(secret);
-    if (!principal) throw new UnauthorizedException('Session expired or signed out; sign in again');
+    if (!principal) throw new ApiException(HttpStatus.UNAUTHORIZED, ErrorCode.SESSION_EXPIRED, 'Session expired or signed out; sign in again');
     return principal;
   }
 
@@ -77,13 +78,13 @@ export class AccessGuard implements CanActivate {
   private assertSameOrigin(request: FastifyRequest): void {
     const site = request.headers['sec-fetch-site'];
     if (site !== undefined && site !== 'same-origin' && site !== 'none') {
-      throw new ForbiddenException('Cross-origin request refused: a signed-in browser request must come from this server\'s own origin');
+      throw new ApiException(HttpStatus.FORBIDDEN, ErrorCode.CROSS_ORIGIN_REFUSED, 'Cross-origin request refused: a signed-in browser request must come from this server\'s own origin');
     }
     const header = request.headers.origin ?? request.headers.referer;
     if (header === undefined) return;
     const own = `${request.protocol}://${request.host}`.toLowerCase();
     if (originOf(header) !== own) {
-      throw new ForbiddenException('Cross-origin request refused: a signed-in browser request must come from this server\'s own origin');
+      throw new ApiException(HttpStatus.FORBIDDEN, ErrorCode.CROSS_ORIGIN_REFUSED, 'Cross-origin request refused: a signed-in browser request must come from this server\'s own origin');
     }
   }
 }

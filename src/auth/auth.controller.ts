@@ -10,6 +10,7 @@ import { Authenticated, Public } from './decorators/access.decorator.js';
 import { SigninDto, SigninFailedDto } from './dto/signin.dto.js';
 import { Auth, ClientAddress, type Principal } from './principal.js';
 import { sessionCookie } from './session-cookie.js';
+import { ApiErrors } from '../common/api-errors.js';
 
 @ApiTags('auth')
 @Controller('api/v1')
@@ -20,6 +21,7 @@ export class AuthController {
   ) {}
 
   @Post('signin')
+  @ApiErrors({ 503: 'DATABASE_UNAVAILABLE, or SERVICE_UNAVAILABLE when too many sign-ins are being checked; see Retry-After' })
   @HttpCode(200)
   @Public()
   @ApiOperation({
@@ -27,8 +29,8 @@ export class AuthController {
     description: 'Starts a server-side session carried by an HttpOnly, SameSite=Strict cookie. Property names in any letter case.',
   })
   @ApiOkResponse({ type: IdentityDto })
-  @ApiUnauthorizedResponse({ type: SigninFailedDto, description: 'Unknown user or wrong password (the same answer for both)' })
-  @ApiTooManyRequestsResponse({ type: ErrorResponseDto, description: 'Too many failures for this user name or address, or too many sign-ins in progress from this address; see Retry-After' })
+  @ApiUnauthorizedResponse({ type: SigninFailedDto, description: 'INVALID_CREDENTIALS: unknown user, wrong password or disabled account (the same answer for all)' })
+  @ApiTooManyRequestsResponse({ type: ErrorResponseDto, description: 'THROTTLED: too many failures for this user name or address, or too many sign-ins in progress from this address; see Retry-After' })
   async signin(
     @Body() dto: SigninDto,
     @ClientAddress() address: string,
@@ -43,6 +45,7 @@ export class AuthController {
   }
 
   @Get('signout')
+  @ApiErrors({ 400: 'BAD_REQUEST: made with an app token, which is ended by revoking it' })
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'The session is deleted on the server; the old cookie no longer works' })
   @Authenticated({ summary: 'Sign out (GET, as PSU)', changesState: true })
@@ -51,6 +54,7 @@ export class AuthController {
   }
 
   @Post('signout')
+  @ApiErrors({ 400: 'BAD_REQUEST: made with an app token, which is ended by revoking it' })
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'The session is deleted on the server; the old cookie no longer works' })
   @Authenticated({ summary: 'Sign out' })

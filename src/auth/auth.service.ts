@@ -1,6 +1,7 @@
-import { BadRequestException, HttpException, HttpStatus, Injectable, Logger, UnauthorizedException } from '@nestjs/common';
+import { HttpStatus, Injectable, Logger } from '@nestjs/common';
 import { AuditAction, AuditService } from '../audit/audit.service.js';
 import { ConcurrencyLimit } from '../common/concurrency-limit.js';
+import { ApiException, ErrorCode } from '../common/error-code.js';
 import { sha256 } from '../common/crypto.js';
 import type { IdentityDto } from '../identity/dto/identity.dto.js';
 import { identityNameKey } from '../identity/identity-name.js';
@@ -24,22 +25,16 @@ export const SIGNIN_CONCURRENCY = 2 * HASHING_CONCURRENCY;
 /** Places one client address may hold among the sign-ins in progress and waiting, so one client cannot fill the queue. */
 export const SIGNINS_PER_ADDRESS = 4;
 
-export class SigninThrottledException extends HttpException {
+export class SigninThrottledException extends ApiException {
   constructor(readonly retryAfterSeconds: number) {
-    super(
-      { message: `Too many failed sign-ins; try again in ${retryAfterSeconds} seconds`, errorMessage: 'Too many failed sign-ins' },
-      HttpStatus.TOO_MANY_REQUESTS,
-    );
+    super(HttpStatus.TOO_MANY_REQUESTS, ErrorCode.THROTTLED, `Too many failed sign-ins; try again in ${retryAfterSeconds} seconds`, { errorMessage: 'Too many failed sign-ins' });
   }
 }
 
-export class SigninsInProgressException extends HttpException {
+export class SigninsInProgressException extends ApiException {
   readonly retryAfterSeconds = 1;
   constructor() {
-    super(
-      { message: 'Too many sign-ins in progress from this address; retry in a second', errorMessage: 'Too many sign-ins in progress' },
-      HttpStatus.TOO_MANY_REQUESTS,
-    );
+    super(HttpStatus.TOO_MANY_REQUESTS, ErrorCode.THROTTLED, 'Too many sign-ins in progress from this address; retry in a second', { errorMessage: 'Too many sign-ins in progress' });
   }
 }
 
@@ -106,7 +101,7 @@ export class AuthService {
         address,
         detail: { reason },
       });
-      throw new UnauthorizedException({ message: SIGNIN_FAILED, errorMessage: SIGNIN_FAILED });
+      throw new ApiException(HttpStatus.UNAUTHORIZED, ErrorCode.INVALID_CREDENTIALS, SIGNIN_FAILED, { errorMessage: SIGNIN_FAILED });
     }
     await this.throttle.release(reservation.attempt);
     const { secret } = await this.sessions.create(identity.id, address, userAgent);
@@ -122,7 +117,7 @@ export class AuthService {
 
   async signout(principal: Principal, address: string): Promise<void> {
     if (!principal.sessionId) {
-      throw new BadRequestException('Sign-out ends a sign-in session; an app token is ended by revoking it (POST /api/v1/apptoken/{id}/revoke)');
+      throw new ApiException(HttpStatus.BAD_REQUEST, ErrorCode.BAD_REQUEST, 'Sign-out ends a sign-in session; an app token is ended by revoking it (POST /api/v1/apptoken/{id}/revoke)');
     }
     await this.sessions.delete(principal.sessionId);
     await this.audit.record({ action: AuditAction.Signout, actor: principal, targetIdentity: { id: principal.identityId, name: principal.name }, address });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { BadRequestException, Logger, NotFoundException } from '@nestjs/common';
+import { BadRequestException, HttpException, HttpStatus, Logger, NotFoundException } from '@nestjs/common';
+import { ApiException, ErrorCode } from './error-code.js';
 import type { FastifyRequest } from 'fastify';
 import { QueryFailedError } from 'typeorm';
 import { isDatabaseUnavailable, toErrorBody } from './http-exception.filter.js';
@@ -10,13 +11,22 @@ const logger = { error: (...args: unknown[]) => logged.push(args), warn: () => u
 
 describe('toErrorBody', () => {
   it('keeps a client error\'s message and joins validation messages', () => {
-    expect(toErrorBody(new NotFoundException('identity 4 not found'), request, logger)).toEqual({ statusCode: 404, error: 'Not Found', message: 'identity 4 not found' });
+    expect(toErrorBody(new NotFoundException('identity 4 not found'), request, logger)).toEqual({ statusCode: 404, error: 'Not Found', code: 'NOT_FOUND', message: 'identity 4 not found' });
     expect(toErrorBody(new BadRequestException(['a is bad', 'b is bad']), request, logger).message).toBe('a is bad; b is bad');
+  });
+
+  it('takes the code of an ApiException, ignores a foreign code field, and falls back to the status\'s code', () => {
+    const expired = toErrorBody(new ApiException(HttpStatus.UNAUTHORIZED, ErrorCode.TOKEN_EXPIRED, 'Invalid app token: expired', { errorMessage: 'x' }), request, logger);
+    expect(expired).toEqual({ statusCode: 401, error: 'Unauthorized', code: 'TOKEN_EXPIRED', message: 'Invalid app token: expired', errorMessage: 'x' });
+    expect(toErrorBody(new HttpException({ message: 'm', code: 'SOMETHING_ELSE' }, 409), request, logger).code).toBe('CONFLICT');
+    expect(toErrorBody(new HttpException('busy', 503), request, logger).code).toBe('SERVICE_UNAVAILABLE');
+    expect(toErrorBody(Object.assign(new Error('Unexpected token } in JSON'), { statusCode: 400, code: 'FST_ERR_CTP_INVALID_JSON_BODY' }), request, logger).code).toBe('MALFORMED_BODY');
+    expect(toErrorBody(Object.assign(new Error('too large'), { statusCode: 413, code: 'FST_ERR_CTP_BODY_TOO_LARGE' }), request, logger).code).toBe('PAYLOAD_TOO_LARGE');
   });
 
   it('answers an unexpected error with 500, the request id and no internals, and logs it', () => {
     const body = toErrorBody(new TypeError('cannot read properties of undefined (secret detail)'), request, logger);
-    expect(body).toEqual({ statusCode: 500, error: 'Internal Server Error', message: 'Unexpected error; quote request id req-1 to find it in the log', requestId: 'req-1' });
+    expect(body).toEqual({ statusCode: 500, error: 'Internal Server Error', code: 'INTERNAL_ERROR', message: 'Unexpected error; quote request id req-1 to find it in the log', requestId: 'req-1' });
     expect(JSON.stringify(body)).not.toContain('secret detail');
     expect(logged).toHaveLength(1);
   });
@@ -40,7 +50,7 @@ describe('toErrorBody', () => {
 
   it('answers a lost database connection with 503', () => {
     const driverError = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
-    expect(toErrorBody(driverError, request, logger).statusCode).toBe(503);
+    expect(toErrorBody(driverError, request, logger)).toMatchObject({ statusCode: 503, code: 'DATABASE_UNAVAILABLE' });
     expect(isDatabaseUnavailable({ message: 'x', driverError: { severity: 'FATAL', code: '57P01' } })).toBe(true);
     expect(isDatabaseUnavailable(new Error('duplicate key value'))).toBe(false);
   });

@@ -2,10 +2,12 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger 
 import { STATUS_CODES } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isForeignKeyViolation } from './database-errors.js';
+import { defaultErrorCode, ErrorCode, isErrorCode } from './error-code.js';
 
 export interface ErrorBody {
   statusCode: number;
   error: string;
+  code: ErrorCode;
   message: string;
   requestId?: string;
   [extra: string]: unknown;
@@ -30,6 +32,11 @@ export function loggableError(error: unknown): Record<string, unknown> {
   return { type: error.name, message: error.message.slice(0, 500), code: typeof code === 'string' ? code : undefined, stack: error.stack };
 }
 
+function isFastifyError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return error instanceof Error && typeof code === 'string' && code.startsWith('FST_');
+}
+
 export function isDatabaseUnavailable(error: unknown): boolean {
   let current: unknown = error;
   for (let depth = 0; current && depth < 4; depth++) {
@@ -51,27 +58,31 @@ export function toErrorBody(exception: unknown, request: FastifyRequest, logger:
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
     const response = exception.getResponse();
-    const body: ErrorBody = { statusCode: status, error: STATUS_CODES[status] ?? 'Error', message: exception.message };
+    const body: ErrorBody = { statusCode: status, error: STATUS_CODES[status] ?? 'Error', code: defaultErrorCode(status), message: exception.message };
     if (typeof response === 'object' && response !== null) {
-      const { message, error, statusCode: _ignored, ...extra } = response as Record<string, unknown>;
+      const { message, error, code, statusCode: _ignored, ...extra } = response as Record<string, unknown>;
       if (Array.isArray(message)) body.message = message.join('; ');
       else if (typeof message === 'string') body.message = message;
       if (typeof error === 'string') body.error = error;
+      // Only a code of ours (ApiException); a library's own `code` field never reaches the body.
+      if (isErrorCode(code)) body.code = code;
       Object.assign(body, extra);
     } else if (typeof response === 'string') {
       body.message = response;
     }
+    // The fastify adapter hands fastify's own refusals (body parsing, length) over as an HttpException caused by them.
+    if (status === 400 && isFastifyError(exception.cause)) body.code = ErrorCode.MALFORMED_BODY;
     if (status === 500) return internal(exception, request, logger, status);
     if (status > 500) body.requestId = request.id;
     return body;
   }
   if (isForeignKeyViolation(exception)) {
     // A concurrent change removed something this one refers to (a role deleted while it was being given).
-    return { statusCode: 409, error: 'Conflict', message: 'Something this change refers to was removed meanwhile by another change; reload and retry' };
+    return { statusCode: 409, error: 'Conflict', code: ErrorCode.CONFLICT, message: 'Something this change refers to was removed meanwhile by another change; reload and retry' };
   }
   if (isDatabaseUnavailable(exception)) {
     logger.warn({ requestId: request.id, error: loggableError(exception) }, 'database unavailable');
-    return { statusCode: 503, error: 'Service Unavailable', message: 'The database is unavailable; retry shortly', requestId: request.id };
+    return { statusCode: 503, error: 'Service Unavailable', code: ErrorCode.DATABASE_UNAVAILABLE, message: 'The database is unavailable; retry shortly', requestId: request.id };
   }
   const fastifyError = exception as { statusCode?: number; code?: string; message?: string };
   if (typeof fastifyError?.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
@@ -80,7 +91,9 @@ export function toErrorBody(exception: unknown, request: FastifyRequest, logger:
     if (status === 400 && /JSON|Unexpected token|Expected/i.test(fastifyError.message ?? '')) {
       message = `Malformed JSON body: ${fastifyError.message}`;
     }
-    return { statusCode: status, error: STATUS_CODES[status] ?? 'Error', message };
+    // fastify's own refusals are about the body as sent (parsing, length, limit, media type).
+    const code = status === 400 ? ErrorCode.MALFORMED_BODY : defaultErrorCode(status);
+    return { statusCode: status, error: STATUS_CODES[status] ?? 'Error', code, message };
   }
   return internal(exception, request, logger, 500);
 }
@@ -90,6 +103,7 @@ function internal(exception: unknown, request: FastifyRequest, logger: Logger, s
   return {
     statusCode: status,
     error: STATUS_CODES[status] ?? 'Error',
+    code: ErrorCode.INTERNAL_ERROR,
     message: `Unexpected error; quote request id ${request.id} to find it in the log`,
     requestId: request.id,
   };

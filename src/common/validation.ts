@@ -1,4 +1,5 @@
-import { BadRequestException, ValidationPipe, type ArgumentMetadata, type ValidationError } from '@nestjs/common';
+import { HttpStatus, ValidationPipe, type ArgumentMetadata, type ValidationError } from '@nestjs/common';
+import { ApiException, ErrorCode } from './error-code.js';
 
 /** Constraints about the kind of value: when one fails, the others (length, range) only add noise. */
 const TYPE_CONSTRAINTS = ['isString', 'isInt', 'isNumber', 'isBoolean', 'isArray', 'isObject', 'isDate', 'isIn', 'flexibleDate', 'nestedValidation'];
@@ -43,6 +44,6 @@ export function createValidationPipe(): ValidationPipe {
     forbidNonWhitelisted: true,
     transform: true,
     forbidUnknownValues: true,
-    exceptionFactory: (errors) => new BadRequestException(flatten(errors).join('; ') || 'Invalid request'),
+    exceptionFactory: (errors) => new ApiException(HttpStatus.BAD_REQUEST, ErrorCode.VALIDATION_FAILED, flatten(errors).join('; ') || 'Invalid request'),
   });
 }

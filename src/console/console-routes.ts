@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply } from 'fastify';
+import { ErrorCode } from '../common/error-code.js';
 
 /** Where `npm run build` puts the console (vite, console/vite.config.ts): dist/console-ui, from src/console or dist/console. */
 export const CONSOLE_DIR = join(import.meta.dirname, '..', '..', 'dist', 'console-ui');
@@ -47,7 +48,7 @@ export async function serveConsole(app: NestFastifyApplication, dir = CONSOLE_DI
   for (const page of CONSOLE_PAGES) {
     fastify.get(page, (_request, reply) => {
       if (!index) {
-        return reply.code(503).send({ statusCode: 503, error: 'Service Unavailable', message: 'The console is not built: run npm run build' });
+        return reply.code(503).send({ statusCode: 503, error: 'Service Unavailable', code: ErrorCode.SERVICE_UNAVAILABLE, message: 'The console is not built: run npm run build' });
       }
       return secure(reply).header('Cache-Control', 'no-cache').type('text/html; charset=utf-8').send(index);
     });

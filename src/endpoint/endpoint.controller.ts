@@ -9,6 +9,7 @@ import { setTotalCount } from '../common/pagination.js';
 import { BuiltinRole } from '../role/builtin-roles.js';
 import { CreateEndpointDto, EndpointDto, ListEndpointsQueryDto, UpdateEndpointDto } from './dto/endpoint.dto.js';
 import { EndpointService } from './endpoint.service.js';
+import { ApiErrors } from '../common/api-errors.js';
 
 const ADMIN = { roles: [BuiltinRole.Administrator] } as const;
 
@@ -27,6 +28,7 @@ export class EndpointController {
   }
 
   @Get(':id')
+  @ApiErrors({ 404: 'NOT_FOUND: no such endpoint rule' })
   @ApiOkResponse({ type: EndpointDto })
   @Authenticated({ ...ADMIN, summary: 'Get an endpoint rule' })
   get(@IdParam() id: number): Promise<EndpointDto> {
@@ -34,6 +36,7 @@ export class EndpointController {
   }
 
   @Post()
+  @ApiErrors({ 409: 'CONFLICT: another rule already covers these methods on the same paths' })
   @ApiCreatedResponse({ type: EndpointDto })
   @ApiBodyExamples(CreateEndpointDto, {
     'GET under /payroll/ for Operators': { url: '/payroll/*', method: ['GET'], authentication: true, role: ['Operator'] },
@@ -46,6 +49,7 @@ export class EndpointController {
   }
 
   @Put(':id')
+  @ApiErrors({ 404: 'NOT_FOUND: no such endpoint rule', 409: 'CONFLICT: another rule already covers these methods on the same paths' })
   @ApiOkResponse({ type: EndpointDto })
   @ApiBodyExamples(UpdateEndpointDto, { 'accept one more role': { role: ['Operator', 'Reader'] }, 'allow POST too': { method: ['GET', 'POST'] } })
   @Authenticated({ ...ADMIN, summary: 'Change an endpoint rule (fields given); effective on the next request' })
@@ -54,6 +58,7 @@ export class EndpointController {
   }
 
   @Patch(':id')
+  @ApiErrors({ 404: 'NOT_FOUND: no such endpoint rule', 409: 'CONFLICT: another rule already covers these methods on the same paths' })
   @ApiOkResponse({ type: EndpointDto })
   @Authenticated({ ...ADMIN, summary: 'Change an endpoint rule (same as PUT)' })
   patch(@Auth() actor: Principal, @IdParam() id: number, @Body() dto: UpdateEndpointDto, @ClientAddress() address: string): Promise<EndpointDto> {
@@ -61,6 +66,7 @@ export class EndpointController {
   }
 
   @Delete(':id')
+  @ApiErrors({ 404: 'NOT_FOUND: no such endpoint rule' })
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'Deleted; requests it matched are refused unless another rule matches' })
   @Authenticated({ ...ADMIN, summary: 'Delete an endpoint rule' })

@@ -1,7 +1,8 @@
-import { BadRequestException, ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
-import { AppTokenVerifier } from '../app-token/app-token-verifier.js';
+import { HttpStatus, Injectable } from '@nestjs/common';
+import { AppTokenVerifier, tokenRefused } from '../app-token/app-token-verifier.js';
 import { LastUsedTracker } from '../app-token/last-used.tracker.js';
 import type { Principal } from '../auth/principal.js';
+import { ApiException, ErrorCode } from '../common/error-code.js';
 import { parseRoleList } from '../common/role-list.js';
 import { EndpointRules } from '../endpoint/endpoint-rules.js';
 import type { EndpointRule } from '../endpoint/route-matcher.js';
@@ -43,19 +44,19 @@ export class ForwardAuthService {
     const requirement = await this.requirement(question);
     if (question.token === undefined) {
       if (!requirement.tokenRequired) return undefined;
-      throw new UnauthorizedException('Send an app token as "Authorization: Bearer <app token>"');
+      throw new ApiException(HttpStatus.UNAUTHORIZED, ErrorCode.AUTHENTICATION_REQUIRED, 'Send an app token as "Authorization: Bearer <app token>"');
     }
     const check = await this.verifier.verify(question.token);
     if (!check.ok) {
       if (!requirement.tokenRequired) return undefined;
-      throw new UnauthorizedException(check.message);
+      throw tokenRefused(check);
     }
     const held = check.principal.roles;
     // Case only: a look-alike (folded or confusable) name never stands for a real role here.
     const heldLower = requirement.ignoreCase ? held.map((h) => h.toLowerCase()) : held;
     const holds = requirement.ignoreCase ? (role: string) => heldLower.includes(role.toLowerCase()) : (role: string) => held.includes(role);
     const missing = requirement.roleSets.find((roles) => roles.length > 0 && !roles.some(holds));
-    if (missing && requirement.tokenRequired) throw new ForbiddenException(`Requires role ${missing.join(' or ')}`);
+    if (missing && requirement.tokenRequired) throw new ApiException(HttpStatus.FORBIDDEN, ErrorCode.ROLE_REQUIRED, `Requires role ${missing.join(' or ')}`);
     this.lastUsed.touch(check.record.id, question.address);
     return check.principal;
   }
@@ -63,26 +64,26 @@ export class ForwardAuthService {
   private async requirement({ roleQuery, original }: ForwardAuthQuestion): Promise<Requirement> {
     // Either question, never both: a role query must not stand in for the rules of the original request.
     if (roleQuery !== undefined && original !== undefined) {
-      throw new BadRequestException('Ask with ?role= or with the original request (X-Original-* / X-Forwarded-*), not both');
+      throw new ApiException(HttpStatus.BAD_REQUEST, ErrorCode.BAD_REQUEST, 'Ask with ?role= or with the original request (X-Original-* / X-Forwarded-*), not both');
     }
     if (roleQuery !== undefined) {
       const list = parseRoleList(roleQuery);
       // eslint-disable-next-line no-control-regex -- control characters are what is refused
       if (!Array.isArray(list) || list.length === 0 || list.length > 64 || list.some((r) => typeof r !== 'string' || r.length > 64 || /[\x00-\x1f\x7f]/.test(r))) {
-        throw new BadRequestException('role must be one or more role names (at most 64, each at most 64 printable characters)');
+        throw new ApiException(HttpStatus.BAD_REQUEST, ErrorCode.VALIDATION_FAILED, 'role must be one or more role names (at most 64, each at most 64 printable characters)');
       }
       return { tokenRequired: true, roleSets: [list as string[]], ignoreCase: true };
     }
     if (original === undefined) return { tokenRequired: true, roleSets: [], ignoreCase: false };
 
     const path = judgeablePath(original.uri);
-    if ('problem' in path) throw new BadRequestException(`Refused: ${path.problem}`);
+    if ('problem' in path) throw new ApiException(HttpStatus.BAD_REQUEST, ErrorCode.BAD_REQUEST, `Refused: ${path.problem}`);
     const matcher = await this.rules.current();
     // The request is judged as every method an upstream may run it as; each must be allowed.
     const rules: EndpointRule[] = [];
     for (const method of original.methods) {
       const rule = matcher.match(method, path.segments);
-      if (!rule) throw new ForbiddenException(`No endpoint rule allows ${method} ${original.uri.split('?')[0].slice(0, 200)}`);
+      if (!rule) throw new ApiException(HttpStatus.FORBIDDEN, ErrorCode.NO_ENDPOINT_RULE, `No endpoint rule allows ${method} ${original.uri.split('?')[0].slice(0, 200)}`);
       rules.push(rule);
     }
     const authenticated = rules.filter((rule) => rule.authentication);

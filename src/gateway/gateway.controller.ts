@@ -1,4 +1,4 @@
-import { Body, Controller, ForbiddenException, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpStatus, HttpCode, Post, Req, Res } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
@@ -17,11 +17,13 @@ import { Authenticated, Public } from '../auth/decorators/access.decorator.js';
 import { Auth, isAdministrator, type Principal } from '../auth/principal.js';
 import { bearerToken } from '../auth/bearer-token.js';
 import { clientAddress } from '../auth/client-address.js';
+import { ApiException, ErrorCode } from '../common/error-code.js';
 import { ErrorResponseDto } from '../common/error-response.dto.js';
 import { IntrospectRequestDto, IntrospectResponseDto } from './dto/introspect.dto.js';
 import { ForwardAuthService } from './forward-auth.service.js';
 import { headerValue } from './identity-headers.js';
 import { originalRequest } from './original-request.js';
+import { ApiErrors, UNAUTHORIZED_DESCRIPTION } from '../common/api-errors.js';
 
 @ApiTags('gateway')
 @Controller('api/v1/apptoken')
@@ -36,6 +38,7 @@ export class GatewayController {
    * a rule may let a request through without a token. Everything else needs a valid Bearer app token.
    */
   @Get('verify')
+  @ApiErrors({ 503: 'DATABASE_UNAVAILABLE: PostgreSQL cannot be reached; see Retry-After' })
   @Public()
   @ApiBearerAuth('bearer')
   @ApiOperation({
@@ -53,13 +56,14 @@ export class GatewayController {
   @ApiHeader({ name: 'X-Forwarded-Uri', required: false, description: 'Traefik: the original request URI', example: '/payroll/2026/11' })
   @ApiHeader({ name: 'X-Forwarded-Method', required: false, description: 'Traefik: the original method', example: 'GET' })
   @ApiOkResponse({ description: 'Allowed; identity headers set (when a token was presented)' })
-  @ApiUnauthorizedResponse({ type: ErrorResponseDto, description: 'Missing or invalid token' })
-  @ApiForbiddenResponse({ type: ErrorResponseDto, description: 'The token lacks the role, or no rule matches the request' })
+  @ApiUnauthorizedResponse({ type: ErrorResponseDto, description: UNAUTHORIZED_DESCRIPTION })
+  @ApiForbiddenResponse({ type: ErrorResponseDto, description: 'ROLE_REQUIRED: the token lacks the role; NO_ENDPOINT_RULE: no rule matches the original request' })
   @ApiBadRequestResponse({
     type: ErrorResponseDto,
     description:
-      'The original request cannot be judged as the upstream will read it: a path not in canonical form (raw or encoded "." / ".." segments, ' +
-      'empty segments, encoded "/", "\\", ";", "%"), a method-override naming no method, or both header families',
+      'BAD_REQUEST: the original request cannot be judged as the upstream will read it: a path not in canonical form (raw or encoded "." / ".." segments, ' +
+      'empty segments, encoded "/", "\\", ";", "%"), a method-override naming no method, or both header families, or both ?role= and the original request; ' +
+      'VALIDATION_FAILED: a role name is not one',
   })
   async verify(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const principal = await this.forwardAuth.decide({
@@ -82,6 +86,7 @@ export class GatewayController {
   }
 
   @Post('introspect')
+  @ApiErrors({ 403: 'ROLE_REQUIRED: only Administrators introspect a token other than the one they present' })
   @HttpCode(200)
   @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
   @ApiOkResponse({ type: IntrospectResponseDto })
@@ -89,7 +94,7 @@ export class GatewayController {
   async introspect(@Auth() caller: Principal, @Body() dto: IntrospectRequestDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<IntrospectResponseDto> {
     if (!isAdministrator(caller)) {
       const presented = caller.via === 'token' ? bearerToken(request.headers.authorization) : undefined;
-      if (presented !== dto.token) throw new ForbiddenException('Only Administrators introspect tokens other than the one they present');
+      if (presented !== dto.token) throw new ApiException(HttpStatus.FORBIDDEN, ErrorCode.ROLE_REQUIRED, 'Only Administrators introspect tokens other than the one they present');
     }
     void reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache');
     const check = await this.verifier.verify(dto.token);

@@ -1,4 +1,5 @@
-import { BadRequestException } from '@nestjs/common';
+import { HttpStatus } from '@nestjs/common';
+import { ApiException, ErrorCode } from '../common/error-code.js';
 import { METHOD_OVERRIDE_HEADERS, PATH_OVERRIDE_HEADERS } from './request-target.js';
 
 /** The request a gateway asks about: its method, its raw URI, and every method an upstream may run it as. */
@@ -63,7 +64,7 @@ function overrideMethods(method: string, uri: string, headers: Headers): string[
     if (query !== -1) named.push(...methodParameters(uri.slice(query + 1)));
   }
   for (const name of named) {
-    if (!METHOD.test(name)) throw new BadRequestException('A method-override header or _method parameter names no HTTP method');
+    if (!METHOD.test(name)) throw new ApiException(HttpStatus.BAD_REQUEST, ErrorCode.BAD_REQUEST, 'A method-override header or _method parameter names no HTTP method');
   }
   return named.map((name) => name.toUpperCase());
 }
@@ -81,15 +82,15 @@ export function originalRequest(headers: Headers): OriginalRequest | undefined {
   const hasNginx = nginx.uri !== undefined || nginx.method !== undefined;
   const hasTraefik = traefik.uri !== undefined || traefik.method !== undefined;
   if (hasNginx && hasTraefik) {
-    throw new BadRequestException('Send the original request as X-Original-URI/-Method (nginx) or X-Forwarded-Uri/-Method (Traefik), not both');
+    throw new ApiException(HttpStatus.BAD_REQUEST, ErrorCode.BAD_REQUEST, 'Send the original request as X-Original-URI/-Method (nginx) or X-Forwarded-Uri/-Method (Traefik), not both');
   }
   const chosen = hasNginx ? nginx : hasTraefik ? traefik : undefined;
   if (!chosen) return undefined;
   for (const name of PATH_OVERRIDE_HEADERS) {
-    if (headers[name] !== undefined) throw new BadRequestException(`Refused: the request carries ${name}, by which some servers take the path from the client`);
+    if (headers[name] !== undefined) throw new ApiException(HttpStatus.BAD_REQUEST, ErrorCode.BAD_REQUEST, `Refused: the request carries ${name}, by which some servers take the path from the client`);
   }
   if (chosen.uri === undefined || chosen.method === undefined || !METHOD.test(chosen.method)) {
-    throw new BadRequestException('The original method and URI must come together (X-Original-Method with X-Original-URI, or X-Forwarded-Method with X-Forwarded-Uri)');
+    throw new ApiException(HttpStatus.BAD_REQUEST, ErrorCode.BAD_REQUEST, 'The original method and URI must come together (X-Original-Method with X-Original-URI, or X-Forwarded-Method with X-Forwarded-Uri)');
   }
   const method = chosen.method.toUpperCase();
   const overrides = overrideMethods(method, chosen.uri, headers);

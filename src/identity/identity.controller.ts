@@ -9,6 +9,7 @@ import { setTotalCount } from '../common/pagination.js';
 import { BuiltinRole } from '../role/builtin-roles.js';
 import { CreateIdentityDto, IdentityDto, ListIdentitiesQueryDto, MyIdentityDto, UpdateIdentityDto } from './dto/identity.dto.js';
 import { IdentityService } from './identity.service.js';
+import { ApiErrors } from '../common/api-errors.js';
 
 @ApiTags('identity')
 @Controller('api/v1/identity')
@@ -41,6 +42,7 @@ export class IdentityController {
   }
 
   @Get(':id')
+  @ApiErrors({ 404: 'NOT_FOUND: no such identity' })
   @ApiOkResponse({ type: IdentityDto })
   @Authenticated({ summary: 'Get an identity' })
   get(@IdParam() id: number): Promise<IdentityDto> {
@@ -48,6 +50,7 @@ export class IdentityController {
   }
 
   @Post()
+  @ApiErrors({ 409: 'CONFLICT: an identity of that name exists (names are case-insensitive)' })
   @ApiCreatedResponse({ type: IdentityDto })
   @ApiBodyExamples(CreateIdentityDto, {
     'a person who signs in': { name: 'alice@example.com', password: 'correct horse battery staple', roles: ['Operator'] },
@@ -59,6 +62,7 @@ export class IdentityController {
   }
 
   @Put(':id')
+  @ApiErrors({ 404: 'NOT_FOUND: no such identity', 409: 'CONFLICT: an identity of that name exists; LAST_ADMINISTRATOR: the change would leave no enabled Administrator' })
   @ApiOkResponse({ type: IdentityDto })
   @ApiBodyExamples(UpdateIdentityDto, {
     'change the roles': { roles: ['Reader'] },
@@ -71,6 +75,7 @@ export class IdentityController {
   }
 
   @Patch(':id')
+  @ApiErrors({ 404: 'NOT_FOUND: no such identity', 409: 'CONFLICT: an identity of that name exists; LAST_ADMINISTRATOR: the change would leave no enabled Administrator' })
   @ApiOkResponse({ type: IdentityDto })
   @Authenticated({ roles: [BuiltinRole.Administrator], summary: 'Update an identity (same as PUT)' })
   patch(@Auth() actor: Principal, @IdParam() id: number, @Body() dto: UpdateIdentityDto, @ClientAddress() address: string): Promise<IdentityDto> {
@@ -78,6 +83,7 @@ export class IdentityController {
   }
 
   @Delete(':id')
+  @ApiErrors({ 404: 'NOT_FOUND: no such identity', 409: 'LAST_ADMINISTRATOR: it is the last enabled Administrator' })
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'Deleted, with its sessions and tokens' })
   @Authenticated({ roles: [BuiltinRole.Administrator], summary: 'Delete an identity' })

@@ -1,4 +1,5 @@
-import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { BadRequestException, ConflictException, HttpStatus, Injectable, NotFoundException } from '@nestjs/common';
+import { ApiException, ErrorCode } from '../common/error-code.js';
 import type { EntityManager } from 'typeorm';
 import { AppTokenService } from '../app-token/app-token.service.js';
 import { AuditAction } from '../audit/audit.service.js';
@@ -144,7 +145,7 @@ export class IdentityService {
 
   private async assertAdministratorRemains(manager: EntityManager, reason: string): Promise<void> {
     if ((await this.identities.countEnabledAdministrators(manager)) === 0) {
-      throw new ConflictException(`refused: ${reason}`);
+      throw new ApiException(HttpStatus.CONFLICT, ErrorCode.LAST_ADMINISTRATOR, `refused: ${reason}`);
     }
   }
 

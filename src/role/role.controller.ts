@@ -5,6 +5,7 @@ import { Auth, ClientAddress, type Principal } from '../auth/principal.js';
 import { BuiltinRole } from './builtin-roles.js';
 import { CreateRoleDto, RoleDto, UpdateRoleDto } from './dto/role.dto.js';
 import { RoleService } from './role.service.js';
+import { ApiErrors } from '../common/api-errors.js';
 
 @ApiTags('role')
 @Controller('api/v1/role')
@@ -19,6 +20,7 @@ export class RoleController {
   }
 
   @Get(':name')
+  @ApiErrors({ 404: 'NOT_FOUND: no such role' })
   @ApiOkResponse({ type: RoleDto })
   @Authenticated({ summary: 'Get a role by name' })
   get(@Param('name') name: string): Promise<RoleDto> {
@@ -26,6 +28,7 @@ export class RoleController {
   }
 
   @Post()
+  @ApiErrors({ 409: 'CONFLICT: a role named like it exists' })
   @ApiCreatedResponse({ type: RoleDto })
   @Authenticated({ roles: [BuiltinRole.Administrator], summary: 'Create a custom role' })
   create(@Auth() actor: Principal, @Body() dto: CreateRoleDto, @ClientAddress() address: string): Promise<RoleDto> {
@@ -33,6 +36,7 @@ export class RoleController {
   }
 
   @Put(':name')
+  @ApiErrors({ 404: 'NOT_FOUND: no such role', 409: 'CONFLICT: a built-in role, or a role named like the new name exists' })
   @ApiOkResponse({ type: RoleDto })
   @Authenticated({ roles: [BuiltinRole.Administrator], summary: 'Rename or describe a custom role' })
   update(@Auth() actor: Principal, @Param('name') name: string, @Body() dto: UpdateRoleDto, @ClientAddress() address: string): Promise<RoleDto> {
@@ -40,6 +44,7 @@ export class RoleController {
   }
 
   @Patch(':name')
+  @ApiErrors({ 404: 'NOT_FOUND: no such role', 409: 'CONFLICT: a built-in role, or a role named like the new name exists' })
   @ApiOkResponse({ type: RoleDto })
   @Authenticated({ roles: [BuiltinRole.Administrator], summary: 'Rename or describe a custom role (same as PUT)' })
   patch(@Auth() actor: Principal, @Param('name') name: string, @Body() dto: UpdateRoleDto, @ClientAddress() address: string): Promise<RoleDto> {
@@ -47,6 +52,7 @@ export class RoleController {
   }
 
   @Delete(':name')
+  @ApiErrors({ 404: 'NOT_FOUND: no such role', 409: 'CONFLICT: a built-in role, or one an endpoint rule requires' })
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'Deleted; identities and tokens lose the role at once' })
   @Authenticated({ roles: [BuiltinRole.Administrator], summary: 'Delete a custom role' })

@@ -19,7 +19,7 @@ const booleanQuery = () =>
 
 /** The identity inside a token response, as PSU shows it. */
 export class TokenIdentityDto {
-  @ApiProperty({ example: 3 })
+  @ApiProperty({ type: 'integer', example: 3 })
   id: number;
 
   @ApiProperty({ example: 'admin' })
@@ -34,7 +34,7 @@ export class TokenIdentityDto {
 
 /** An app token, shaped as PSU returns it (camelCase). */
 export class AppTokenDto {
-  @ApiProperty({ example: 3 })
+  @ApiProperty({ type: 'integer', example: 3 })
   id: number;
 
   @ApiProperty({
@@ -78,7 +78,7 @@ export class GrantQueryDto {
   @RoleNames()
   role?: string[];
 
-  @ApiPropertyOptional({ minimum: 1, maximum: MAX_LIFESPAN_DAYS, example: 30 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_LIFESPAN_DAYS, example: 30 })
   @IsOptional()
   @Type(() => Number)
   @IsInt({ message: 'lifespanDays must be a whole number of days' })
@@ -99,7 +99,7 @@ export class GrantQueryDto {
 }
 
 export class IdentityRefDto {
-  @ApiPropertyOptional({ example: 2 })
+  @ApiPropertyOptional({ type: 'integer', example: 2 })
   @IsOptional()
   @IsInt()
   @Min(1)
@@ -124,7 +124,7 @@ export class GrantBodyDto {
   @RoleNames()
   roles?: string[];
 
-  @ApiPropertyOptional({ description: 'Same as `roles`: an array or a comma-joined string', example: 'Operator' })
+  @ApiPropertyOptional({ oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }], description: 'Same as `roles`: an array or a comma-joined string', example: 'Operator' })
   @RoleNames()
   role?: string[];
 
@@ -133,7 +133,7 @@ export class GrantBodyDto {
   @FlexibleDate({ allowNever: true })
   expiration?: Expiration;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: MAX_LIFESPAN_DAYS, example: 90 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_LIFESPAN_DAYS, example: 90 })
   @IsOptional()
   @IsInt({ message: 'lifespanDays must be a whole number of days' })
   @Min(1)
@@ -166,7 +166,7 @@ export class MigrateTokenDto {
   @Type(() => MigrationIdentityDto)
   identity: MigrationIdentityDto;
 
-  @ApiProperty({ description: "The token's roles: a string, comma-joined string or array; must match its role claim", example: 'Administrator' })
+  @ApiProperty({ oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }], description: "The token's roles: a string, comma-joined string or array; must match its role claim", example: 'Administrator' })
   @RoleNames({ optional: false })
   role: string[];
 
@@ -177,7 +177,7 @@ export class MigrateTokenDto {
 }
 
 export class RotateTokenDto {
-  @ApiPropertyOptional({ minimum: 0, maximum: 604800, default: 0, description: 'Seconds the old token keeps working (at most 7 days)', example: 300 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: 604800, default: 0, description: 'Seconds the old token keeps working (at most 7 days)', example: 300 })
   @IsOptional()
   @IsInt({ message: 'graceSeconds must be a whole number' })
   @Min(0)
@@ -223,10 +223,10 @@ export class ListTokensQueryDto extends PageQueryDto {
 
 /** What the console needs to offer lifetimes a grant will accept. */
 export class LifetimePolicyDto {
-  @ApiProperty({ description: 'Days a grant that names no lifetime gets (APP_TOKEN_DEFAULT_LIFETIME_DAYS, capped to the maximum)', example: 365 })
+  @ApiProperty({ type: 'integer', description: 'Days a grant that names no lifetime gets (APP_TOKEN_DEFAULT_LIFETIME_DAYS, capped to the maximum)', example: 365 })
   defaultLifetimeDays: number;
 
-  @ApiProperty({ nullable: true, type: Number, description: 'APP_TOKEN_MAX_LIFETIME_DAYS; null: no maximum, and "never" is allowed', example: null })
+  @ApiProperty({ nullable: true, type: 'integer', description: 'APP_TOKEN_MAX_LIFETIME_DAYS; null: no maximum, and "never" is allowed', example: null })
   maxLifetimeDays: number | null;
 }
 

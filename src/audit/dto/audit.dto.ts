@@ -6,15 +6,15 @@ import { FlexibleDate } from '../../common/flexible-date.decorator.js';
 import { PageQueryDto } from '../../common/pagination.js';
 
 export class AuditIdentityRefDto {
-  @ApiProperty({ example: 1, nullable: true })
+  @ApiProperty({ type: 'integer', example: 1, nullable: true, description: 'Null once the identity is deleted' })
   id: number | null;
 
-  @ApiProperty({ example: 'admin', nullable: true })
+  @ApiProperty({ type: String, example: 'admin', nullable: true })
   name: string | null;
 }
 
 export class AuditEventDto {
-  @ApiProperty({ example: 42 })
+  @ApiProperty({ type: 'integer', example: 42 })
   id: number;
 
   @ApiProperty({ example: '2026-11-28T17:24:25.000Z' })
@@ -29,13 +29,13 @@ export class AuditEventDto {
   @ApiPropertyOptional({ type: AuditIdentityRefDto, nullable: true })
   targetIdentity: AuditIdentityRefDto | null;
 
-  @ApiPropertyOptional({ example: 3, nullable: true })
+  @ApiPropertyOptional({ type: 'integer', example: 3, nullable: true })
   targetTokenId: number | null;
 
-  @ApiPropertyOptional({ example: '10.0.0.7', nullable: true })
+  @ApiPropertyOptional({ type: String, example: '10.0.0.7', nullable: true })
   address: string | null;
 
-  @ApiPropertyOptional({ example: { reason: 'wrong password' }, nullable: true })
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, example: { reason: 'wrong password' }, nullable: true, description: 'What else is known of the event; its fields depend on the action' })
   detail: Record<string, unknown> | null;
 }
 
@@ -46,7 +46,7 @@ export class ListAuditQueryDto extends PageQueryDto {
   @Matches(/^[a-z._]{1,64}$/, { message: 'action must be lower-case letters, dots and underscores' })
   action?: string;
 
-  @ApiPropertyOptional({ description: 'Events whose target is this identity id' })
+  @ApiPropertyOptional({ type: 'integer', description: 'Events whose target is this identity id' })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -54,7 +54,7 @@ export class ListAuditQueryDto extends PageQueryDto {
   @Max(2_147_483_647)
   identity?: number;
 
-  @ApiPropertyOptional({ description: 'Events about this app token id' })
+  @ApiPropertyOptional({ type: 'integer', description: 'Events about this app token id' })
   @IsOptional()
   @Type(() => Number)
   @IsInt()

@@ -1,5 +1,7 @@
 import { applyDecorators, SetMetadata } from '@nestjs/common';
 import { ApiBearerAuth, ApiCookieAuth, ApiForbiddenResponse, ApiOperation, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { CROSS_ORIGIN_DESCRIPTION, UNAUTHORIZED_DESCRIPTION } from '../../common/api-errors.js';
+import { ErrorCode } from '../../common/error-code.js';
 import { ErrorResponseDto } from '../../common/error-response.dto.js';
 import type { BuiltinRole } from '../../role/builtin-roles.js';
 
@@ -39,12 +41,12 @@ export function Authenticated(options: AuthenticatedOptions = {}): MethodDecorat
   const decorators: Array<ClassDecorator | MethodDecorator> = [
     SetMetadata(ACCESS_METADATA, { kind: 'authenticated', roles, bearerOnly, changesState } satisfies AccessRule),
     ApiBearerAuth('bearer'),
-    ApiUnauthorizedResponse({ description: 'Missing, invalid or expired credentials', type: ErrorResponseDto }),
+    ApiUnauthorizedResponse({ description: UNAUTHORIZED_DESCRIPTION, type: ErrorResponseDto }),
   ];
   if (!bearerOnly) decorators.push(ApiCookieAuth('cookie'));
-  if (roles.length > 0) {
-    decorators.push(ApiForbiddenResponse({ description: `The caller lacks ${who}`, type: ErrorResponseDto }));
-  }
+  // A GET that changes state is checked for cross-site use like a POST (the document's POSTs get that 403 anyway).
+  const forbidden = [roles.length > 0 ? `${ErrorCode.ROLE_REQUIRED}: the caller lacks ${who}` : '', changesState && !bearerOnly ? CROSS_ORIGIN_DESCRIPTION : ''].filter(Boolean);
+  if (forbidden.length > 0) decorators.push(ApiForbiddenResponse({ description: forbidden.join('; '), type: ErrorResponseDto }));
   if (options.summary) {
     decorators.push(ApiOperation({ summary: options.summary, description: `Requires ${who}.` }));
   }

@@ -1,4 +1,5 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, OmitType } from '@nestjs/swagger';
+import { ErrorResponseDto } from '../../common/error-response.dto.js';
 import { IsString, MaxLength } from 'class-validator';
 import { PASSWORD_MAX_LENGTH } from '../password.service.js';
 
@@ -15,16 +16,8 @@ export class SigninDto {
   password: string;
 }
 
-export class SigninFailedDto {
-  @ApiProperty({ example: 401 })
-  statusCode: number;
-
-  @ApiProperty({ example: 'Unauthorized' })
-  error: string;
-
-  @ApiProperty({ example: 'Invalid user name or password' })
-  message: string;
-
+/** The sign-in refusal: the usual error fields and PSU's `errorMessage`, always present here. */
+export class SigninFailedDto extends OmitType(ErrorResponseDto, ['errorMessage'] as const) {
   @ApiProperty({ description: 'PSU\'s field for the same message', example: 'Invalid user name or password' })
   errorMessage: string;
 }

@@ -26,7 +26,7 @@ const methodList = () =>
 
 
 export class EndpointDto {
-  @ApiProperty({ example: 1 })
+  @ApiProperty({ type: 'integer', example: 1 })
   id: number;
 
   @ApiProperty({ example: '/payroll/*' })

@@ -23,13 +23,13 @@ export class IntrospectResponseDto {
   @ApiPropertyOptional({ example: 'admin' })
   username?: string;
 
-  @ApiPropertyOptional({ description: 'Absent for a token that never expires', example: 1827424864 })
+  @ApiPropertyOptional({ type: 'integer', description: 'Absent for a token that never expires', example: 1827424864 })
   exp?: number;
 
-  @ApiPropertyOptional({ example: 1795888864 })
+  @ApiPropertyOptional({ type: 'integer', example: 1795888864 })
   iat?: number;
 
-  @ApiPropertyOptional({ example: 1795888864 })
+  @ApiPropertyOptional({ type: 'integer', example: 1795888864 })
   nbf?: number;
 
   @ApiPropertyOptional({ example: 'IronmanSoftware' })

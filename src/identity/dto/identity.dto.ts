@@ -19,7 +19,7 @@ import { IDENTITY_NAME_MESSAGE, IDENTITY_NAME_PATTERN } from '../identity-name.j
 const trim = () => Transform(({ value }) => (typeof value === 'string' ? value.trim() : value));
 
 export class IdentityDto {
-  @ApiProperty({ example: 2 })
+  @ApiProperty({ type: 'integer', example: 2 })
   id: number;
 
   @ApiProperty({ example: 'adam@ironmansoftware.onmicrosoft.com' })
@@ -52,7 +52,7 @@ export class MyIdentityDto extends IdentityDto {
   @ApiProperty({ enum: ['session', 'token'], example: 'session' })
   authenticatedBy: 'session' | 'token';
 
-  @ApiPropertyOptional({ description: 'Id of the app token used, when authenticated by one', example: 3, nullable: true })
+  @ApiPropertyOptional({ type: 'integer', description: 'Id of the app token used, when authenticated by one', example: 3, nullable: true })
   tokenId: number | null;
 }
 
@@ -83,7 +83,7 @@ export class CreateIdentityDto {
   @RoleNames()
   roles?: string[];
 
-  @ApiPropertyOptional({ description: 'Same as `roles` (PSU spelling); "Operator, Reader" or ["Operator"]', example: 'Operator' })
+  @ApiPropertyOptional({ oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }], description: 'Same as `roles` (PSU spelling); "Operator, Reader" or ["Operator"]', example: 'Operator' })
   @RoleNames()
   role?: string[];
 
@@ -111,7 +111,7 @@ export class UpdateIdentityDto {
   @RoleNames()
   roles?: string[];
 
-  @ApiPropertyOptional({ description: 'Same as `roles` (PSU spelling)', example: 'Reader' })
+  @ApiPropertyOptional({ oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }], description: 'Same as `roles` (PSU spelling)', example: 'Reader' })
   @RoleNames()
   role?: string[];
 

@@ -16,7 +16,7 @@ const FoldsToKey = () =>
   });
 
 export class RoleDto {
-  @ApiProperty({ example: 4 })
+  @ApiProperty({ type: 'integer', example: 4 })
   id: number;
 
   @ApiProperty({ example: 'Payroll' })
