@@ -2,7 +2,7 @@
  * The service's configuration, read from the environment once at start-up and validated.
  * Every variable is listed in `.env.example` with its default; contract §1 is the reference.
  */
-import { isIP } from 'node:net';
+import { BlockList, isIP } from 'node:net';
 
 export type CookieSecureMode = 'auto' | 'always' | 'never';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -40,6 +40,12 @@ export interface AppConfig {
     windowSeconds: number;
   };
   logLevel: LogLevel;
+  /** Prometheus metrics: collected, and served at /metrics to Administrators. */
+  metricsEnabled: boolean;
+  /** A second listener serving /metrics without authentication; unset: none. */
+  metricsPort: number | undefined;
+  /** Where that listener binds: loopback or a private address only. */
+  metricsHost: string;
 }
 
 /** Every environment variable the service reads; `.env.example` lists each with its default. */
@@ -68,6 +74,9 @@ export const CONFIG_VARIABLES = [
   'SIGNIN_MAX_FAILURES_PER_ADDRESS',
   'SIGNIN_THROTTLE_WINDOW_SECONDS',
   'LOG_LEVEL',
+  'METRICS_ENABLED',
+  'METRICS_PORT',
+  'METRICS_HOST',
 ] as const;
 
 /** Keys under this many bytes are refused unless explicitly allowed (PSU's default key is short). */
@@ -188,6 +197,44 @@ function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], 
   return value;
 }
 
+/** Loopback, private (RFC 1918, IPv6 unique local) and link-local ranges: not reachable from the internet. */
+const NON_PUBLIC = new BlockList();
+NON_PUBLIC.addSubnet('127.0.0.0', 8, 'ipv4');
+NON_PUBLIC.addSubnet('10.0.0.0', 8, 'ipv4');
+NON_PUBLIC.addSubnet('172.16.0.0', 12, 'ipv4');
+NON_PUBLIC.addSubnet('192.168.0.0', 16, 'ipv4');
+NON_PUBLIC.addSubnet('169.254.0.0', 16, 'ipv4');
+NON_PUBLIC.addAddress('::1', 'ipv6');
+NON_PUBLIC.addSubnet('fc00::', 7, 'ipv6');
+NON_PUBLIC.addSubnet('fe80::', 10, 'ipv6');
+const WILDCARD = new BlockList();
+WILDCARD.addAddress('0.0.0.0', 'ipv4');
+WILDCARD.addAddress('::', 'ipv6');
+
+/**
+ * METRICS_HOST: the unauthenticated metrics listener may bind only to loopback or a private address, never to
+ * a wildcard (every interface) or a public one, where anyone could read what the service is doing.
+ */
+function metricsHost(env: Env): string {
+  const raw = read(env, 'METRICS_HOST');
+  if (raw === undefined || raw.toLowerCase() === 'localhost') return raw ?? '127.0.0.1';
+  const address = raw.replace(/^\[(.*)\]$/, '$1');
+  const family = isIP(address);
+  const refuse = (what: string) =>
+    new ConfigError(
+      'METRICS_HOST',
+      `${what}: the metrics listener has no authentication, so it binds only to loopback (127.0.0.1, the default, or ::1) or a ` +
+        'private address (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, fc00::/7, link-local); to scrape from elsewhere, ' +
+        'scrape GET /metrics on the API port with an Administrator token',
+    );
+  if (family === 0) throw refuse(`"${raw}" is not an IP address (or localhost)`);
+  // BlockList matches an IPv4-mapped IPv6 address (::ffff:10.0.0.1) against the IPv4 ranges.
+  const type = family === 4 ? 'ipv4' : 'ipv6';
+  if (WILDCARD.check(address, type)) throw refuse(`${raw} is a wildcard address (every interface, public ones included)`);
+  if (!NON_PUBLIC.check(address, type)) throw refuse(`${raw} is a public address`);
+  return address;
+}
+
 /** Reads and validates the environment; throws a {@link ConfigError} naming the first bad variable. */
 export function loadConfig(env: Env = process.env): AppConfig {
   const allowWeakSigningKey = boolean(env, 'JWT_ALLOW_WEAK_SIGNING_KEY', false);
@@ -214,9 +261,14 @@ export function loadConfig(env: Env = process.env): AppConfig {
     throw new ConfigError('ADMIN_PASSWORD', 'must be 8 to 1,024 characters');
   }
   if (adminUsername.length > 256) throw new ConfigError('ADMIN_USERNAME', 'must be at most 256 characters');
+  const port = integer(env, 'PORT', 5000, 0, 65535);
+  const metricsEnabled = boolean(env, 'METRICS_ENABLED', true);
+  const metricsPort = integer(env, 'METRICS_PORT', undefined, 0, 65535);
+  if (metricsPort !== undefined && metricsPort !== 0 && metricsPort === port) throw new ConfigError('METRICS_PORT', `must differ from PORT (${port})`);
+  if (metricsPort !== undefined && !metricsEnabled) throw new ConfigError('METRICS_PORT', 'is set but METRICS_ENABLED=false: unset one of them');
 
   return {
-    port: integer(env, 'PORT', 5000, 0, 65535),
+    port,
     host: read(env, 'HOST') ?? '0.0.0.0',
     databaseUrl: url,
     dataDir: read(env, 'DATA_DIR') ?? './data',
@@ -244,5 +296,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
       windowSeconds: integer(env, 'SIGNIN_THROTTLE_WINDOW_SECONDS', 600, 1, 86400),
     },
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
+    metricsEnabled,
+    metricsPort,
+    metricsHost: metricsHost(env),
   };
 }
