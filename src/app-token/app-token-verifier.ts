@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import { timingSafeEqual } from 'node:crypto';
 import type { Principal } from '../auth/principal.js';
 import { sha256 } from '../common/crypto.js';
@@ -14,9 +14,22 @@ export const INVALID_TOKEN = 'Invalid app token';
 /** The most ancestors a token may have: deeper chains are refused (and never granted), bounding each check. */
 export const MAX_TOKEN_CHAIN = 16;
 
+/** Why a token was refused, as far as the caller may know (and metrics count). */
+export type TokenRefusal = 'invalid' | 'expired' | 'revoked';
+
 export type TokenCheck =
   | { ok: true; principal: Principal; claims: TokenClaims; record: TokenRecord }
-  | { ok: false; message: string };
+  | { ok: false; reason: TokenRefusal; message: string };
+
+/** A refused token's 401, carrying why (for the auth-decision metrics). */
+export class TokenRefusedException extends UnauthorizedException {
+  constructor(
+    readonly reason: TokenRefusal,
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
 /**
  * Decides whether a presented app token is valid now: first the codec (signature with one of our keys,
@@ -40,16 +53,16 @@ export class AppTokenVerifier {
 
   async checkRecord(claims: TokenClaims, raw: string): Promise<TokenCheck> {
     const record = await this.records.token(claims.hash);
-    if (!record || !timingSafeEqual(sha256(raw), record.tokenSha256)) return { ok: false, message: INVALID_TOKEN };
+    if (!record || !timingSafeEqual(sha256(raw), record.tokenSha256)) return { ok: false, reason: 'invalid', message: INVALID_TOKEN };
     const now = Date.now();
-    if (record.revokedAt !== null && record.revokedAt <= now) return { ok: false, message: `${INVALID_TOKEN}: revoked` };
-    if (record.expiresAt !== null && record.expiresAt <= now) return { ok: false, message: `${INVALID_TOKEN}: expired` };
+    if (record.revokedAt !== null && record.revokedAt <= now) return { ok: false, reason: 'revoked', message: `${INVALID_TOKEN}: revoked` };
+    if (record.expiresAt !== null && record.expiresAt <= now) return { ok: false, reason: 'expired', message: `${INVALID_TOKEN}: expired` };
     const identity = await this.records.identity(record.identityId);
-    if (!identity || identity.disabled) return { ok: false, message: `${INVALID_TOKEN}: its identity is disabled or gone` };
+    if (!identity || identity.disabled) return { ok: false, reason: 'invalid', message: `${INVALID_TOKEN}: its identity is disabled or gone` };
     let roleIds = record.roleIds.filter((roleId) => identity.roles.has(roleId));
     if (record.parentHash !== null) {
       const bound = await this.chainRoleIds(record.parentHash, now);
-      if (bound === null) return { ok: false, message: `${INVALID_TOKEN}: its parent token is no longer valid` };
+      if (bound === null) return { ok: false, reason: 'invalid', message: `${INVALID_TOKEN}: its parent token is no longer valid` };
       roleIds = roleIds.filter((roleId) => bound.has(roleId));
     }
     const roles = roleIds.map((roleId) => identity.roles.get(roleId)!);
@@ -85,7 +98,7 @@ export class AppTokenVerifier {
 
   async verify(raw: string): Promise<TokenCheck> {
     const result = this.verifyClaims(raw);
-    if (!result.ok) return { ok: false, message: result.reason === 'expired' ? `${INVALID_TOKEN}: expired` : INVALID_TOKEN };
+    if (!result.ok) return result.reason === 'expired' ? { ok: false, reason: 'expired', message: `${INVALID_TOKEN}: expired` } : { ok: false, reason: 'invalid', message: INVALID_TOKEN };
     return this.checkRecord(result.claims, raw);
   }
 }

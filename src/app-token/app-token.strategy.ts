@@ -7,7 +7,7 @@ import { clientAddress } from '../auth/client-address.js';
 import type { Principal } from '../auth/principal.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import { AppTokenVerifier, INVALID_TOKEN } from './app-token-verifier.js';
+import { AppTokenVerifier, INVALID_TOKEN, TokenRefusedException } from './app-token-verifier.js';
 import { LastUsedTracker } from './last-used.tracker.js';
 import { SigningKeys } from './signing-keys.js';
 import type { TokenClaims } from './token-codec.js';
@@ -41,7 +41,7 @@ export class AppTokenStrategy extends PassportStrategy(Strategy, APP_TOKEN_STRAT
       secretOrKeyProvider: (request: VerifiedRequest, rawToken: string, done: (error: unknown, key?: string | Buffer) => void) => {
         const result = verifier.verifyClaims(rawToken);
         if (!result.ok) {
-          done(new UnauthorizedException(result.reason === 'expired' ? `${INVALID_TOKEN}: expired` : INVALID_TOKEN));
+          done(result.reason === 'expired' ? new TokenRefusedException('expired', `${INVALID_TOKEN}: expired`) : new TokenRefusedException('invalid', INVALID_TOKEN));
           return;
         }
         request[VERIFIED] = { claims: result.claims, token: rawToken };
@@ -55,7 +55,7 @@ export class AppTokenStrategy extends PassportStrategy(Strategy, APP_TOKEN_STRAT
     const verified = request[VERIFIED];
     if (!verified) throw new UnauthorizedException(INVALID_TOKEN);
     const check = await this.verifier.checkRecord(verified.claims, verified.token);
-    if (!check.ok) throw new UnauthorizedException(check.message);
+    if (!check.ok) throw new TokenRefusedException(check.reason, check.message);
     this.lastUsed.touch(check.record.id, clientAddress(request.ip, request.socket.remoteAddress));
     return check.principal;
   }

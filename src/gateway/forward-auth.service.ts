@@ -1,9 +1,10 @@
 import { BadRequestException, ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
-import { AppTokenVerifier } from '../app-token/app-token-verifier.js';
+import { AppTokenVerifier, TokenRefusedException } from '../app-token/app-token-verifier.js';
 import { LastUsedTracker } from '../app-token/last-used.tracker.js';
 import type { Principal } from '../auth/principal.js';
 import { parseRoleList } from '../common/role-list.js';
 import { EndpointRules } from '../endpoint/endpoint-rules.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import type { EndpointRule } from '../endpoint/route-matcher.js';
 import type { OriginalRequest } from './original-request.js';
 import { judgeablePath } from './request-target.js';
@@ -37,9 +38,14 @@ export class ForwardAuthService {
     private readonly verifier: AppTokenVerifier,
     private readonly rules: EndpointRules,
     private readonly lastUsed: LastUsedTracker,
+    private readonly metrics: MetricsService,
   ) {}
 
-  async decide(question: ForwardAuthQuestion): Promise<Principal | undefined> {
+  decide(question: ForwardAuthQuestion): Promise<Principal | undefined> {
+    return this.metrics.countAuth('gateway', this.judge(question));
+  }
+
+  private async judge(question: ForwardAuthQuestion): Promise<Principal | undefined> {
     const requirement = await this.requirement(question);
     if (question.token === undefined) {
       if (!requirement.tokenRequired) return undefined;
@@ -48,7 +54,7 @@ export class ForwardAuthService {
     const check = await this.verifier.verify(question.token);
     if (!check.ok) {
       if (!requirement.tokenRequired) return undefined;
-      throw new UnauthorizedException(check.message);
+      throw new TokenRefusedException(check.reason, check.message);
     }
     const held = check.principal.roles;
     // Case only: a look-alike (folded or confusable) name never stands for a real role here.
