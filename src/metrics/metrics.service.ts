@@ -9,6 +9,7 @@ import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { InvalidationService } from '../database/invalidation.service.js';
 import { AUTH_OUTCOMES, AUTH_VIAS, authOutcome, type AuthOutcome, type AuthVia } from './auth-outcome.js';
+import { RequestTally } from './request-tally.js';
 
 /** The route label of a request no route matched (the raw path would give every probe its own series). */
 export const UNMATCHED_ROUTE = 'unmatched';
@@ -28,8 +29,7 @@ type AuthCounters = Record<AuthVia, Record<AuthOutcome, { inc(): void }>>;
 export class MetricsService {
   readonly enabled: boolean;
   readonly registry = new Registry();
-  private readonly requests: Counter<'method' | 'route' | 'status'>;
-  private readonly durations: Histogram<'method' | 'route'>;
+  private readonly tally = new RequestTally(DURATION_BUCKETS);
   private readonly auth: AuthCounters;
   private readonly cacheHits: Counter;
   private readonly cacheMisses: Counter;
@@ -42,18 +42,32 @@ export class MetricsService {
   ) {
     this.enabled = config.metricsEnabled;
     const registers = [this.registry];
-    this.requests = new Counter({
+    const tally = this.tally;
+    new Counter({
       name: 'apptoken_http_requests_total',
       help: 'HTTP requests answered, by method, route pattern and status',
       labelNames: ['method', 'route', 'status'],
       registers,
+      collect() {
+        this.reset();
+        for (const { method, route, statuses } of tally.tallies()) for (const [status, n] of statuses) this.inc({ method, route, status }, n);
+      },
     });
-    this.durations = new Histogram({
+    new Histogram({
       name: 'apptoken_http_request_duration_seconds',
       help: 'Time from receiving a request to its response, by method and route pattern',
       labelNames: ['method', 'route'],
       buckets: DURATION_BUCKETS,
       registers,
+      collect() {
+        // prom-client has no public way to set a histogram's buckets: its series map, in the shape its
+        // observe() keeps (per-bound counts, not cumulative), is filled from the tally (checked by the e2e spec).
+        const series: Record<string, unknown> = {};
+        for (const { method, route, buckets, sum, count } of tally.tallies()) {
+          series[`${method} ${route}`] = { labels: { method, route }, bucketValues: Object.fromEntries(DURATION_BUCKETS.map((bound, i) => [bound, buckets[i]])), sum, count };
+        }
+        (this as unknown as { hashMap: Record<string, unknown> }).hashMap = series;
+      },
     });
     const decisions = new Counter({
       name: 'apptoken_auth_decisions_total',
@@ -112,13 +126,10 @@ export class MetricsService {
   /** Records every response with its route pattern and duration; call once, before the server is ready. */
   instrument(fastify: FastifyInstance): void {
     if (!this.enabled) return;
-    const requests = this.requests;
-    const durations = this.durations;
+    const tally = this.tally;
     fastify.addHook('onResponse', (request, reply, done) => {
-      const route = request.routeOptions.url ?? UNMATCHED_ROUTE;
-      requests.inc({ method: request.method, route, status: reply.statusCode });
       // fastify's own clock, started when the request arrived: nothing to allocate or hook in onRequest.
-      durations.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+      tally.record(request.method, request.is404 ? UNMATCHED_ROUTE : (request.routeOptions.url ?? UNMATCHED_ROUTE), reply.statusCode, reply.elapsedTime / 1000);
       done();
     });
   }
