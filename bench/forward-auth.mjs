@@ -5,12 +5,17 @@
 //   bare     a bare node:http server answering 200 (the floor of what Node does here)
 //   alive    GET /api/v1/alive (NestJS + fastify, no auth)
 //   verify   GET /api/v1/apptoken/verify with a Bearer token and X-Original-URI matched against the rules
+// Then what metrics cost the hot path: alive and verify on two servers sharing the database, one with metrics
+// (the default) and one with METRICS_ENABLED=false, in back-to-back pairs whose order alternates, BENCH_AB_ROUNDS
+// (default 6) pairs of BENCH_AB_SECONDS (default 3) each; the medians of the pairs' ratios of throughput and of
+// server CPU time per request (from /proc) are printed. BENCH_AA=1 runs metrics on both: the noise floor. 1.00 is free; the budget is 0.95 (throughput) and 1.05 (CPU).
 // This machine is shared and noisy: read the ratios, not the absolute numbers.
 //
 // BENCH_SECONDS (default 5), BENCH_CONNECTIONS (default 10) and BENCH_ROUNDS (default 2) tune a run.
 import autocannon from 'autocannon';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,6 +25,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const RULES = 1000;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const AB_ROUNDS = Number(process.env.BENCH_AB_ROUNDS ?? 6);
+const AB_SECONDS = Number(process.env.BENCH_AB_SECONDS ?? 3);
 const ADMIN_PASSWORD = 'bench-admin-password';
 const SIGNING_KEY = randomBytes(32).toString('base64url');
 const SERVER_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -77,16 +84,30 @@ async function call(base, method, route, { body, cookie, token } = {}) {
   return { response, body: (response.headers.get('content-type') ?? '').includes('json') ? await response.json() : undefined };
 }
 
-function load(title, url, headers = {}) {
+/** CPU time a process has used so far, in clock ticks (user + system), or NaN where /proc is missing. */
+function cpuTicks(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return NaN;
+  }
+}
+
+function load(title, url, headers = {}, seconds = SECONDS, pid = undefined) {
+  const cpuBefore = pid === undefined ? NaN : cpuTicks(pid);
   return new Promise((resolve, reject) => {
-    autocannon({ url, connections: CONNECTIONS, duration: SECONDS, headers }, (error, result) => {
+    autocannon({ url, connections: CONNECTIONS, duration: seconds, headers }, (error, result) => {
       if (error) return reject(error);
       const ok = result['2xx'];
       if (result.non2xx > 0 || result.errors > 0) return reject(new Error(`${title}: ${result.non2xx} non-2xx, ${result.errors} errors`));
-      resolve({ title, rps: ok / SECONDS, p50: result.latency.p50, p99: result.latency.p99 });
+      const cpuPerRequest = (cpuTicks(pid) - cpuBefore) / ok;
+      resolve({ title, rps: ok / seconds, p50: result.latency.p50, p99: result.latency.p99, cpuPerRequest });
     });
   });
 }
+
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 /** The baseline in a process of its own: in this one it would share the event loop with autocannon. */
 function startBare() {
@@ -105,6 +126,8 @@ function startBare() {
 const db = await database();
 const bare = await startBare();
 const server = await startServer(db.env);
+let metered;
+let plain;
 try {
   const signin = await call(server.url, 'POST', '/api/v1/signin', { body: { username: 'admin', password: ADMIN_PASSWORD } });
   const cookie = signin.response.headers.get('set-cookie').split(';')[0];
@@ -126,8 +149,21 @@ try {
   const grandchildCheck = await fetch(`${server.url}/api/v1/apptoken/verify`, { headers: grandchildHeaders });
   if (grandchildCheck.status !== 200) throw new Error(`verify (grandchild) answered ${grandchildCheck.status}`);
 
+  // The on/off pair: two fresh servers started alike once the data exists (the one that loaded the rules has a
+  // different heap, which measured up to 14 % more CPU per request with identical settings).
+  // BENCH_AA=1: both with metrics, to see the noise floor of the comparison.
+  metered = await startServer({ ...db.env, METRICS_ENABLED: 'true' });
+  plain = await startServer({ ...db.env, METRICS_ENABLED: process.env.BENCH_AA === '1' ? 'true' : 'false' });
+  for (const target of [metered, plain]) {
+    if ((await fetch(`${target.url}/api/v1/apptoken/verify`, { headers: verifyHeaders })).status !== 200) throw new Error('verify refused');
+  }
+
   const { port } = bare;
   await load('warm-up', `${server.url}/api/v1/apptoken/verify`, verifyHeaders);
+  for (const target of [metered, plain]) {
+    await load('warm-up', `${target.url}/api/v1/alive`, {}, 2);
+    await load('warm-up', `${target.url}/api/v1/apptoken/verify`, verifyHeaders, 2);
+  }
   // Interleaved rounds, best of each: a burst of noise from a neighbour then skews no single target.
   const targets = [
     ['bare node:http', `http://127.0.0.1:${port}/`, {}],
@@ -144,6 +180,22 @@ try {
   }
   const results = targets.map(([title]) => best.get(title));
   const [baseline, alive, verify, grandchild] = results;
+
+  // Metrics on against off, in pairs run back to back (alternating which goes first): noise from neighbours
+  // then falls on both halves of a pair, and the median of the pairs' ratios ignores the worst bursts.
+  const pairs = [
+    ['GET /api/v1/alive', '/api/v1/alive', {}],
+    ['GET /api/v1/apptoken/verify', '/api/v1/apptoken/verify', verifyHeaders],
+  ];
+  const ratios = new Map(pairs.map(([title]) => [title, { rps: [], cpu: [] }]));
+  for (let round = 0; round < AB_ROUNDS; round++) {
+    for (const [title, route, headers] of pairs) {
+      const measure = (target) => load(title, `${target.url}${route}`, headers, AB_SECONDS, target.child.pid);
+      const [on, off] = round % 2 === 0 ? [await measure(metered), await measure(plain)] : [...[await measure(plain), await measure(metered)].reverse()];
+      ratios.get(title).rps.push(on.rps / off.rps);
+      ratios.get(title).cpu.push(on.cpuPerRequest / off.cpuPerRequest);
+    }
+  }
   const lines = [
     '',
     `forward-auth benchmark: ${db.label}, ${CONNECTIONS} connections, best of ${ROUNDS} rounds of ${SECONDS} s, ${os.cpus().length} CPUs, Node ${process.version}`,
@@ -154,11 +206,21 @@ try {
     `  verify / bare   = ${(verify.rps / baseline.rps).toFixed(2)}`,
     `  grandchild / verify = ${(grandchild.rps / verify.rps).toFixed(2)}`,
     '',
+    `metrics on / off: median of ${AB_ROUNDS} back-to-back pairs of ${AB_SECONDS} s (1.00: free; budget: throughput >= 0.95, CPU per request <= 1.05)`,
+    ...pairs.map(([title]) => {
+      const { rps, cpu } = ratios.get(title);
+      const list = (values) => values.map((v) => v.toFixed(2)).join(' ');
+      return `  ${title.padEnd(30)} throughput ${median(rps).toFixed(3)} (${list(rps)})   CPU/request ${median(cpu).toFixed(3)} (${list(cpu)})`;
+    }),
+    '',
   ];
   process.stdout.write(lines.join('\n'));
 } finally {
-  server.child.kill('SIGTERM');
-  await new Promise((resolve) => server.child.once('exit', resolve));
+  for (const running of [server, metered, plain]) {
+    if (!running) continue;
+    running.child.kill('SIGTERM');
+    await new Promise((resolve) => running.child.once('exit', resolve));
+  }
   bare.child.kill();
   await db.drop();
 }

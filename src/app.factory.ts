@@ -17,6 +17,7 @@ import { MAX_NESTING, nestedTooDeep } from './common/untrusted-input.js';
 import { UntrustedInputPipe } from './common/untrusted-input.pipe.js';
 import { createValidationPipe } from './common/validation.js';
 import type { AppConfig } from './config/app-config.js';
+import { MetricsService } from './metrics/metrics.service.js';
 import { setupSwagger, SWAGGER_CSP } from './swagger.js';
 
 export const BODY_LIMIT_BYTES = 100 * 1024;
@@ -70,6 +71,7 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
   await app.register(fastifyCookie);
 
   const fastify = app.getHttpAdapter().getInstance();
+  app.get(MetricsService).instrument(fastify);
   // JSON as fastify parses it (prototype poisoning refused), except that an empty body is no body:
   // curl -H 'content-type: application/json' -X POST, and PowerShell's -ContentType without -Body, send one.
   const json = fastify.getDefaultJsonParser('error', 'error');

@@ -9,6 +9,7 @@ import { EndpointModule } from './endpoint/endpoint.module.js';
 import { GatewayModule } from './gateway/gateway.module.js';
 import { HealthModule } from './health/health.module.js';
 import { IdentityModule } from './identity/identity.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 import { RoleModule } from './role/role.module.js';
 
 export interface AppModuleOptions {
@@ -35,6 +36,7 @@ export class AppModule {
         EndpointModule,
         GatewayModule,
         HealthModule,
+        MetricsModule,
       ],
     };
   }

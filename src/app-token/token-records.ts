@@ -4,6 +4,7 @@ import type { DataSource } from 'typeorm';
 import { BoundedCache } from '../common/bounded-cache.js';
 import type { IdentitySource } from '../auth/principal.js';
 import { InvalidationService } from '../database/invalidation.service.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 
 /** What authentication needs of a token record. */
 export interface TokenRecord {
@@ -46,6 +47,7 @@ export class TokenRecords {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly invalidation: InvalidationService,
+    private readonly metrics: MetricsService,
   ) {
     invalidation.subscribe((event) => {
       if (event.kind === 'token') this.tokens.delete(event.hash);
@@ -58,18 +60,18 @@ export class TokenRecords {
   }
 
   token(hash: string): Promise<TokenRecord | null> {
-    return this.cached(this.tokens, hash, () => this.loadToken(hash));
+    return this.cached(this.tokens, hash, () => this.loadToken(hash), true);
   }
 
   identity(id: number): Promise<IdentityRecord | null> {
     return this.cached(this.identities, id, () => this.loadIdentity(id));
   }
 
-  private async cached<K, V>(cache: BoundedCache<K, V | null>, key: K, load: () => Promise<V | null>): Promise<V | null> {
-    if (this.invalidation.cacheable) {
-      const hit = cache.get(key);
-      if (hit !== undefined) return hit;
-    }
+  private async cached<K, V>(cache: BoundedCache<K, V | null>, key: K, load: () => Promise<V | null>, counted = false): Promise<V | null> {
+    const hit = this.invalidation.cacheable ? cache.get(key) : undefined;
+    // apptoken_token_cache_*: token lookups only (identities ride along with them).
+    if (counted) this.metrics.tokenCacheLookup(hit !== undefined);
+    if (hit !== undefined) return hit;
     const epoch = this.invalidation.epoch;
     const value = await load();
     // A change announced while loading may not be reflected in what was read: do not keep it.

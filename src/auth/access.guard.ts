@@ -7,6 +7,8 @@ import { PrincipalService } from './principal.service.js';
 import { sessionCookie } from './session-cookie.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
+import type { AuthVia } from '../metrics/auth-outcome.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { BEARER_AUTHENTICATOR, type BearerAuthenticator } from './bearer-authenticator.js';
 import { bearerToken } from './bearer-token.js';
 import { ApiException, ErrorCode } from '../common/error-code.js';
@@ -35,6 +37,7 @@ export class AccessGuard implements CanActivate {
     private readonly principals: PrincipalService,
     @Inject(BEARER_AUTHENTICATOR) private readonly bearer: BearerAuthenticator,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly metrics: MetricsService,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -43,12 +46,26 @@ export class AccessGuard implements CanActivate {
     if (rule.kind === 'public') return true;
 
     const request = context.switchToHttp().getRequest<FastifyRequest>();
+    const decision = this.authorize(context, request, rule);
+    // A request that presents no credential at all is refused without a decision to count.
+    const via = this.presented(request, rule.bearerOnly);
+    request.principal = via === undefined ? await decision : await this.metrics.countAuth(via, decision);
+    return true;
+  }
+
+  private async authorize(context: ExecutionContext, request: FastifyRequest, rule: Extract<AccessRule, { kind: 'authenticated' }>): Promise<Principal> {
     const principal = await this.authenticate(context, request, rule.bearerOnly, rule.changesState);
     if (rule.roles.length > 0 && !holdsAny(principal, rule.roles)) {
       throw new ApiException(HttpStatus.FORBIDDEN, ErrorCode.ROLE_REQUIRED, `Requires role ${rule.roles.join(' or ')}`);
     }
-    request.principal = principal;
-    return true;
+    return principal;
+  }
+
+  /** The credential the request presents, as authenticate() will read it. */
+  private presented(request: FastifyRequest, bearerOnly: boolean): AuthVia | undefined {
+    if (request.headers.authorization !== undefined) return 'token';
+    if (!bearerOnly && request.cookies?.[sessionCookie(request, this.config.cookieSecure).name]) return 'session';
+    return undefined;
   }
 
   private async authenticate(context: ExecutionContext, request: FastifyRequest, bearerOnly: boolean, changesState: boolean): Promise<Principal> {

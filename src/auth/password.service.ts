@@ -30,6 +30,11 @@ export class PasswordService {
   /** Verified when the user is unknown or has no password, so both paths cost the same. */
   private readonly dummyHash: Promise<string> = hash('dummy password for timing equality', ARGON2_OPTIONS);
 
+  /** argon2 work in progress and waiting for a turn (for metrics). */
+  get queue(): { running: number; waiting: number } {
+    return { running: this.limit.inProgress, waiting: this.limit.queued };
+  }
+
   async hash(password: string): Promise<string> {
     return this.limit.run(() => hash(password, ARGON2_OPTIONS));
   }

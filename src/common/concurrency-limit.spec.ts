@@ -22,6 +22,7 @@ describe('ConcurrencyLimit', () => {
     );
     await new Promise((resolve) => setImmediate(resolve));
     expect(started).toEqual([0, 1]);
+    expect([limit.inProgress, limit.queued]).toEqual([2, 2]);
     await expect(runs[4]).rejects.toBeInstanceOf(BusyException);
     gates[1].open();
     await runs[1];
@@ -30,6 +31,7 @@ describe('ConcurrencyLimit', () => {
     for (const g of gates) g.open();
     expect(await Promise.all(runs.slice(0, 4))).toEqual([0, 1, 2, 3]);
     expect(started).toEqual([0, 1, 2, 3]);
+    expect([limit.inProgress, limit.queued]).toEqual([0, 0]);
   });
 
   it('frees its place when the work fails', async () => {

@@ -20,6 +20,16 @@ export class ConcurrencyLimit {
     readonly maxWaiting: number,
   ) {}
 
+  /** Calls running now. */
+  get inProgress(): number {
+    return this.running;
+  }
+
+  /** Calls waiting for a turn. */
+  get queued(): number {
+    return this.waiting.length;
+  }
+
   async run<T>(work: () => Promise<T>): Promise<T> {
     if (this.running >= this.maxRunning) {
       if (this.waiting.length >= this.maxWaiting) throw new BusyException();

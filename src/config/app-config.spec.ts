@@ -132,6 +132,44 @@ describe('loadConfig', () => {
   });
 });
 
+describe('metrics configuration', () => {
+  it('has metrics on, no separate listener and loopback by default', () => {
+    expect(loadConfig({})).toMatchObject({ metricsEnabled: true, metricsPort: undefined, metricsHost: '127.0.0.1' });
+  });
+
+  it.each([['127.0.0.1'], ['127.8.9.10'], ['::1'], ['[::1]'], ['localhost'], ['10.1.2.3'], ['172.16.0.1'], ['172.31.255.254'], ['192.168.1.5'], ['fd12:3456::1'], ['169.254.1.1'], ['::ffff:10.0.0.7']])(
+    'accepts the loopback or private METRICS_HOST %s',
+    (host) => {
+      expect(loadConfig({ METRICS_HOST: host, METRICS_PORT: '9464' }).metricsHost).toBe(host.replace(/^\[(.*)\]$/, '$1'));
+    },
+  );
+
+  it.each([
+    ['0.0.0.0', /wildcard/],
+    ['::', /wildcard/],
+    ['[::]', /wildcard/],
+    ['::ffff:0.0.0.0', /wildcard/],
+    ['8.8.8.8', /public address/],
+    ['172.32.0.1', /public address/],
+    ['2001:db8::1', /public address/],
+    ['metrics.example.com', /not an IP address/],
+  ])('refuses the METRICS_HOST %s, saying why and what to do instead', (host, why) => {
+    const e = error({ METRICS_HOST: host });
+    expect(e.variable).toBe('METRICS_HOST');
+    expect(e.message).toMatch(why);
+    expect(e.message).toMatch(/loopback .* or a private address/);
+  });
+
+  it('takes a METRICS_PORT (0: any free port) other than PORT, and only with metrics on', () => {
+    expect(loadConfig({ METRICS_PORT: '9464' }).metricsPort).toBe(9464);
+    expect(loadConfig({ METRICS_PORT: '0', PORT: '0' }).metricsPort).toBe(0);
+    expect(error({ METRICS_PORT: '5000' }).message).toMatch(/must differ from PORT/);
+    expect(error({ METRICS_PORT: '70000' }).variable).toBe('METRICS_PORT');
+    expect(error({ METRICS_PORT: '9464', METRICS_ENABLED: 'false' }).message).toMatch(/METRICS_ENABLED=false/);
+    expect(loadConfig({ METRICS_ENABLED: 'false' }).metricsEnabled).toBe(false);
+  });
+});
+
 describe('CONFIG_VARIABLES', () => {
   it('names exactly the variables loadConfig reads', () => {
     const read = new Set<string>();

@@ -3,7 +3,7 @@
  * The variables and their defaults come from the schema in config-schema.ts (which also writes `.env.example`
  * and the README's table: `npm run config:docs`); contract §1 is the reference.
  */
-import { isIP } from 'node:net';
+import { BlockList, isIP } from 'node:net';
 import { CONFIG_SCHEMA, defaultOf, type ConfigVariableName } from './config-schema.js';
 
 export type CookieSecureMode = 'auto' | 'always' | 'never';
@@ -42,6 +42,8 @@ export interface AppConfig {
     windowSeconds: number;
   };
   logLevel: LogLevel;
+  /** Prometheus metrics: collected, and served at /metrics to Administrators. */
+  metricsEnabled: boolean;
   /** One JSON access-log line per request. */
   logRequests: boolean;
   /** Unset: no separate metrics listener (`/metrics` stays on the API port, for Administrators). */
@@ -186,11 +188,42 @@ function oneOf<T extends string>(env: Env, name: ConfigVariableName, allowed: re
   return value;
 }
 
-/** The metrics listener's address: an IP address (loopback or private; it serves without authentication). */
+/** Loopback, private (RFC 1918, IPv6 unique local) and link-local ranges: not reachable from the internet. */
+const NON_PUBLIC = new BlockList();
+NON_PUBLIC.addSubnet('127.0.0.0', 8, 'ipv4');
+NON_PUBLIC.addSubnet('10.0.0.0', 8, 'ipv4');
+NON_PUBLIC.addSubnet('172.16.0.0', 12, 'ipv4');
+NON_PUBLIC.addSubnet('192.168.0.0', 16, 'ipv4');
+NON_PUBLIC.addSubnet('169.254.0.0', 16, 'ipv4');
+NON_PUBLIC.addAddress('::1', 'ipv6');
+NON_PUBLIC.addSubnet('fc00::', 7, 'ipv6');
+NON_PUBLIC.addSubnet('fe80::', 10, 'ipv6');
+const WILDCARD = new BlockList();
+WILDCARD.addAddress('0.0.0.0', 'ipv4');
+WILDCARD.addAddress('::', 'ipv6');
+
+/**
+ * METRICS_HOST: the unauthenticated metrics listener may bind only to loopback or a private address, never to
+ * a wildcard (every interface) or a public one, where anyone could read what the service is doing.
+ */
 function metricsHost(env: Env): string {
-  const host = withDefault(env, 'METRICS_HOST');
-  if (host !== 'localhost' && isIP(host) === 0) throw new ConfigError('METRICS_HOST', `must be an IP address such as 127.0.0.1 or 10.0.0.5, got "${host}"`);
-  return host;
+  const raw = withDefault(env, 'METRICS_HOST');
+  if (raw.toLowerCase() === 'localhost') return raw;
+  const address = raw.replace(/^\[(.*)\]$/, '$1');
+  const family = isIP(address);
+  const refuse = (what: string) =>
+    new ConfigError(
+      'METRICS_HOST',
+      `${what}: the metrics listener has no authentication, so it binds only to loopback (127.0.0.1, the default, or ::1) or a ` +
+        'private address (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, fc00::/7, link-local); to scrape from elsewhere, ' +
+        'scrape GET /metrics on the API port with an Administrator token',
+    );
+  if (family === 0) throw refuse(`"${raw}" is not an IP address (or localhost)`);
+  // BlockList matches an IPv4-mapped IPv6 address (::ffff:10.0.0.1) against the IPv4 ranges.
+  const type = family === 4 ? 'ipv4' : 'ipv6';
+  if (WILDCARD.check(address, type)) throw refuse(`${raw} is a wildcard address (every interface, public ones included)`);
+  if (!NON_PUBLIC.check(address, type)) throw refuse(`${raw} is a public address`);
+  return address;
 }
 
 /** Reads and validates the environment; throws a {@link ConfigError} naming the first bad variable. */
@@ -219,9 +252,15 @@ export function loadConfig(env: Env = process.env): AppConfig {
     throw new ConfigError('ADMIN_PASSWORD', 'must be 8 to 1,024 characters');
   }
   if (adminUsername.length > 256) throw new ConfigError('ADMIN_USERNAME', 'must be at most 256 characters');
+  const port = integer(env, 'PORT', 0, 65535);
+  const metricsEnabled = boolean(env, 'METRICS_ENABLED');
+  // 0: any free port (tests).
+  const metricsPort = optionalInteger(env, 'METRICS_PORT', 0, 65535);
+  if (metricsPort !== undefined && metricsPort !== 0 && metricsPort === port) throw new ConfigError('METRICS_PORT', `must differ from PORT (${port})`);
+  if (metricsPort !== undefined && !metricsEnabled) throw new ConfigError('METRICS_PORT', 'is set but METRICS_ENABLED=false: unset one of them');
 
   return {
-    port: integer(env, 'PORT', 0, 65535),
+    port,
     host: withDefault(env, 'HOST'),
     databaseUrl: url,
     dataDir: withDefault(env, 'DATA_DIR'),
@@ -250,7 +289,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     },
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
     logRequests: boolean(env, 'LOG_REQUESTS'),
-    metricsPort: optionalInteger(env, 'METRICS_PORT', 1, 65535),
+    metricsEnabled,
+    metricsPort,
     metricsHost: metricsHost(env),
     shutdownGraceSeconds: integer(env, 'SHUTDOWN_GRACE_SECONDS', 0, 3600),
   };

@@ -156,6 +156,12 @@ export const CONFIG_SCHEMA = [
   },
   {
     section: 'Logs, metrics and shutdown',
+    name: 'METRICS_ENABLED',
+    default: 'true',
+    description: 'Collect Prometheus metrics and serve `GET /metrics` (Administrators) on the API port. `false`: no metrics, and `/metrics` is a 404.',
+  },
+  {
+    section: 'Logs, metrics and shutdown',
     name: 'METRICS_PORT',
     example: '9464',
     description:
@@ -166,7 +172,7 @@ export const CONFIG_SCHEMA = [
     section: 'Logs, metrics and shutdown',
     name: 'METRICS_HOST',
     default: '127.0.0.1',
-    description: 'Address of the `METRICS_PORT` listener: loopback or a private address only, never a public one.',
+    description: 'Address of the `METRICS_PORT` listener: loopback or a private address only (10/8, 172.16/12, 192.168/16, fc00::/7, link-local), never a wildcard or public one: it has no authentication.',
   },
   {
     section: 'Logs, metrics and shutdown',

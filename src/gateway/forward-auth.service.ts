@@ -5,6 +5,7 @@ import type { Principal } from '../auth/principal.js';
 import { ApiException, ErrorCode } from '../common/error-code.js';
 import { parseRoleList } from '../common/role-list.js';
 import { EndpointRules } from '../endpoint/endpoint-rules.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import type { EndpointRule } from '../endpoint/route-matcher.js';
 import type { OriginalRequest } from './original-request.js';
 import { judgeablePath } from './request-target.js';
@@ -38,9 +39,14 @@ export class ForwardAuthService {
     private readonly verifier: AppTokenVerifier,
     private readonly rules: EndpointRules,
     private readonly lastUsed: LastUsedTracker,
+    private readonly metrics: MetricsService,
   ) {}
 
-  async decide(question: ForwardAuthQuestion): Promise<Principal | undefined> {
+  decide(question: ForwardAuthQuestion): Promise<Principal | undefined> {
+    return this.metrics.countAuth('gateway', this.judge(question));
+  }
+
+  private async judge(question: ForwardAuthQuestion): Promise<Principal | undefined> {
     const requirement = await this.requirement(question);
     if (question.token === undefined) {
       if (!requirement.tokenRequired) return undefined;
