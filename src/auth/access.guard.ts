@@ -43,10 +43,11 @@ export class AccessGuard implements CanActivate {
 
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const principal = await this.authenticate(context, request, rule.bearerOnly, rule.changesState);
+    // Before the role check, so that a refusal's access-log line says who was refused.
+    request.principal = principal;
     if (rule.roles.length > 0 && !holdsAny(principal, rule.roles)) {
       throw new ForbiddenException(`Requires role ${rule.roles.join(' or ')}`);
     }
-    request.principal = principal;
     return true;
   }
 

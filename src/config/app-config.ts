@@ -40,6 +40,8 @@ export interface AppConfig {
     windowSeconds: number;
   };
   logLevel: LogLevel;
+  /** One access-log line per request, at info (LOG_REQUESTS). */
+  logRequests: boolean;
 }
 
 /** Every environment variable the service reads; `.env.example` lists each with its default. */
@@ -68,6 +70,7 @@ export const CONFIG_VARIABLES = [
   'SIGNIN_MAX_FAILURES_PER_ADDRESS',
   'SIGNIN_THROTTLE_WINDOW_SECONDS',
   'LOG_LEVEL',
+  'LOG_REQUESTS',
 ] as const;
 
 /** Keys under this many bytes are refused unless explicitly allowed (PSU's default key is short). */
@@ -244,5 +247,6 @@ export function loadConfig(env: Env = process.env): AppConfig {
       windowSeconds: integer(env, 'SIGNIN_THROTTLE_WINDOW_SECONDS', 600, 1, 86400),
     },
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
+    logRequests: boolean(env, 'LOG_REQUESTS', true),
   };
 }
