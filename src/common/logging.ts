@@ -130,9 +130,11 @@ export class AccessLogController extends LogController {
   override incomingRequest(): void {}
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
-    if (this.isLogDisabled(request)) return;
-    if (error) request.log.error({ ...accessLogFields(request, reply), err: error }, 'request errored');
-    else request.log.info(accessLogFields(request, reply), 'request completed');
+    const log = request.log as PinoLogger;
+    // The level first: below it (LOG_LEVEL=warn) the line's fields are not even gathered.
+    if (this.isLogDisabled(request) || !log.isLevelEnabled(error ? 'error' : 'info')) return;
+    if (error) log.error({ ...accessLogFields(request, reply), err: error }, 'request errored');
+    else log.info(accessLogFields(request, reply), 'request completed');
   }
 
   /** Nest answers unknown routes; its 404 has an access line like any other. */
