@@ -5,13 +5,14 @@ import fastifyCookie from '@fastify/cookie';
 import { HttpStatus } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { LogController, type FastifyReply, type FastifyRequest, type RawServerDefault } from 'fastify';
+import type { FastifyReply, FastifyRequest, RawServerDefault } from 'fastify';
+import { LoggerModule } from 'nestjs-pino';
 import type { Logger as PinoLogger } from 'pino';
 import { AppModule } from './app.module.js';
 import { CaseInsensitiveBodyPipe } from './common/case-insensitive-body.pipe.js';
 import { ApiException, ErrorCode } from './common/error-code.js';
 import { AllExceptionsFilter } from './common/http-exception.filter.js';
-import { createLogger, PinoNestLogger } from './common/logging.js';
+import { AccessLogController, createLogger, PinoNestLogger, REQUEST_ID_LOG_LABEL, requestScopedLogger } from './common/logging.js';
 import { serveConsole } from './console/console-routes.js';
 import { MAX_NESTING, nestedTooDeep } from './common/untrusted-input.js';
 import { UntrustedInputPipe } from './common/untrusted-input.pipe.js';
@@ -49,8 +50,8 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
   const logger = options.logger ?? createLogger(options.config.logLevel);
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
-    // No per-request log lines on the hot path; errors are logged by the exception filter.
-    logController: new LogController({ disableRequestLogging: true }),
+    // One access line per request from fastify's own request logging; errors are logged by the exception filter.
+    logController: new AccessLogController({ disableRequestLogging: !options.config.logRequests, requestIdLogLabel: REQUEST_ID_LOG_LABEL }),
     bodyLimit: BODY_LIMIT_BYTES,
     // fastify takes a hop count too, which the adapter's type omits.
     trustProxy: options.config.trustProxy as boolean | string,
@@ -64,9 +65,18 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
     },
   });
   const app = await NestFactory.create<NestFastifyApplication>(
-    AppModule.forRoot({ config: options.config, databaseUrl: options.databaseUrl, poolSize: options.poolSize, embedded: options.embedded }),
+    {
+      module: class ApplicationRoot {},
+      imports: [
+        AppModule.forRoot({ config: options.config, databaseUrl: options.databaseUrl, poolSize: options.poolSize, embedded: options.embedded }),
+        // Only its middleware: each request runs in an AsyncLocalStorage holding fastify's request logger
+        // (useExisting), so Nest Logger calls made while serving it carry its request id. Its default route
+        // pattern ({/*splat}) matches no request under this Nest and middie; {*path} matches every one.
+        LoggerModule.forRoot({ pinoHttp: { logger }, useExisting: true, forRoutes: ['{*path}'] }),
+      ],
+    },
     adapter,
-    { logger: new PinoNestLogger(logger), abortOnError: false },
+    { logger: new PinoNestLogger(logger, requestScopedLogger(logger)), abortOnError: false },
   );
   await app.register(fastifyCookie);
 

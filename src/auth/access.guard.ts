@@ -55,6 +55,8 @@ export class AccessGuard implements CanActivate {
 
   private async authorize(context: ExecutionContext, request: FastifyRequest, rule: Extract<AccessRule, { kind: 'authenticated' }>): Promise<Principal> {
     const principal = await this.authenticate(context, request, rule.bearerOnly, rule.changesState);
+    // Before the role check, so that a refusal's access-log line says who was refused.
+    request.principal = principal;
     if (rule.roles.length > 0 && !holdsAny(principal, rule.roles)) {
       throw new ApiException(HttpStatus.FORBIDDEN, ErrorCode.ROLE_REQUIRED, `Requires role ${rule.roles.join(' or ')}`);
     }

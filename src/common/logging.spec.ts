@@ -1,7 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
 import { Writable } from 'node:stream';
 import { Logger } from '@nestjs/common';
-import { createLogger, PinoNestLogger, redactUrl } from './logging.js';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AccessLogController, accessLogFields, createLogger, loggablePath, logFormat, PinoNestLogger, redactUrl } from './logging.js';
+
+function capture(): { lines: string[]; stream: Writable } {
+  const lines: string[] = [];
+  return { lines, stream: new Writable({ write: (chunk, _encoding, done) => (lines.push(String(chunk)), done()) }) };
+}
 
 describe('redactUrl', () => {
   it('hides secret-looking query values and keeps the rest', () => {
@@ -43,5 +49,87 @@ describe('PinoNestLogger', () => {
     expect(throttled).toMatchObject({ level: 40, msg: 'sign-in throttled', context: 'AuthService', address: '203.0.113.7', password: '[REDACTED]' });
     expect(plain).toMatchObject({ level: 30, msg: 'plain message', context: 'AuthService' });
     expect(captured.join('')).not.toContain('hunter22');
+  });
+});
+
+describe('logFormat', () => {
+  it('is pretty on a terminal and JSON on anything else', () => {
+    expect(logFormat({ isTTY: true })).toBe('pretty');
+    expect(logFormat({ isTTY: false })).toBe('json');
+    expect(logFormat({})).toBe('json');
+  });
+
+  it('pretty lines are text for a person, JSON lines are JSON, and both redact', () => {
+    const pretty = capture();
+    createLogger('info', pretty.stream, 'pretty').info({ status: 200, password: 'hunter22' }, 'request completed');
+    const json = capture();
+    createLogger('info', json.stream).info({ status: 200 }, 'request completed');
+    const text = pretty.lines.join('');
+    expect(text).toContain('request completed');
+    expect(text.trimStart().startsWith('{')).toBe(false);
+    expect(text).not.toContain('hunter22');
+    expect(JSON.parse(json.lines[0])).toMatchObject({ status: 200, msg: 'request completed' });
+  });
+});
+
+describe('loggablePath', () => {
+  it('drops the query string and masks anything shaped like a token', () => {
+    expect(loggablePath('/api/v1/apptoken?search=secret&page=2')).toBe('/api/v1/apptoken');
+    expect(loggablePath('/api/v1/apptoken/eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl/x')).toBe('/api/v1/apptoken/[REDACTED]/x');
+  });
+});
+
+describe('AccessLogController', () => {
+  const request = (principal?: object) =>
+    ({
+      method: 'GET',
+      url: '/api/v1/identity/7?token=eyJ.q.s',
+      routeOptions: { url: '/api/v1/identity/:id' },
+      ip: '203.0.113.9',
+      socket: { remoteAddress: '127.0.0.1' },
+      principal,
+      headers: { authorization: 'Bearer eyJ.h.s', cookie: 'apptoken_session=s3cr3t' },
+    }) as unknown as FastifyRequest;
+  const reply = { statusCode: 404, elapsedTime: 1.23456 } as FastifyReply;
+
+  it('has the route pattern, the path without its query, the caller and nothing from the headers', () => {
+    expect(accessLogFields(request({ identityId: 3, tokenId: 9 }), reply)).toEqual({
+      method: 'GET',
+      route: '/api/v1/identity/:id',
+      path: '/api/v1/identity/7',
+      status: 404,
+      durationMs: 1.23,
+      identityId: 3,
+      tokenId: 9,
+      address: '203.0.113.9',
+    });
+  });
+
+  it('writes one line per request through the request logger, none when disabled', () => {
+    const { lines, stream } = capture();
+    const log = createLogger('info', stream).child({ requestId: 'r-1' });
+    const withLog = Object.assign(request(), { log });
+    const on = new AccessLogController({ disableRequestLogging: false });
+    on.incomingRequest();
+    on.requestCompleted(null, withLog, reply);
+    new AccessLogController({ disableRequestLogging: true }).requestCompleted(null, withLog, reply);
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0])).toMatchObject({ level: 30, requestId: 'r-1', msg: 'request completed', route: '/api/v1/identity/:id', status: 404 });
+    expect(lines[0]).not.toMatch(/eyJ|s3cr3t/);
+  });
+});
+
+describe('PinoNestLogger inside a request', () => {
+  it('writes through the request logger when there is one, else through the root', () => {
+    const { lines, stream } = capture();
+    const root = createLogger('info', stream);
+    let current: typeof root | undefined = root.child({ requestId: 'r-2' }) as typeof root;
+    const nest = new PinoNestLogger(root, () => current);
+    nest.log('inside', 'Service');
+    current = undefined;
+    nest.log('outside', 'Service');
+    const [inside, outside] = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(inside).toMatchObject({ msg: 'inside', requestId: 'r-2', context: 'Service' });
+    expect(outside.requestId).toBeUndefined();
   });
 });

@@ -1,5 +1,10 @@
 import type { LoggerService } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { LogController } from 'fastify';
 import { pino, type DestinationStream, type Logger as PinoLogger } from 'pino';
+import { PinoLogger as NestjsPinoLogger } from 'nestjs-pino';
+import pinoPretty from 'pino-pretty';
+import { clientAddress } from '../auth/client-address.js';
 import type { LogLevel } from '../config/app-config.js';
 
 /** Query parameters whose values are never written to a log, whatever the route. */
@@ -28,11 +33,30 @@ function decodeURIComponentSafe(value: string): string {
   }
 }
 
+export type LogFormat = 'pretty' | 'json';
+
+/** Readable lines for a person at a terminal; JSON lines for everything else (a pipe, a file, a log shipper). */
+export function logFormat(stdout: { isTTY?: boolean } = process.stdout): LogFormat {
+  return stdout.isTTY === true ? 'pretty' : 'json';
+}
+
+/** pino-pretty, in this process and synchronous (a terminal is slow enough; no line is lost at exit). */
+function prettyStream(destination: DestinationStream | undefined): DestinationStream {
+  return pinoPretty({
+    destination: destination ?? 1,
+    colorize: true,
+    sync: true,
+    singleLine: true,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname,service',
+  });
+}
+
 /**
  * The one structured logger. Headers that carry credentials and any field named like a secret are
- * redacted at the source, so no later log call can leak them.
+ * redacted at the source, so no later log call can leak them. Without a destination: stdout, pretty on a terminal.
  */
-export function createLogger(level: LogLevel, destination?: DestinationStream): PinoLogger {
+export function createLogger(level: LogLevel, destination?: DestinationStream, format: LogFormat = destination ? 'json' : logFormat()): PinoLogger {
   const options: pino.LoggerOptions = {
     level,
     base: { service: 'apptoken-server' },
@@ -61,14 +85,92 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
       res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
     },
   };
+  if (format === 'pretty') return pino(options, prettyStream(destination));
   return destination ? pino(options, destination) : pino(options);
+}
+
+/** The label of the request id in every line logged while serving a request (as `requestId` in error bodies). */
+export const REQUEST_ID_LOG_LABEL = 'requestId';
+
+const JWT_LIKE = /eyJ[\w-]*\.[\w-]*\.?[\w-]*/g;
+
+/** The text with anything shaped like a JWT (a token sent in a path by mistake) masked. */
+export function maskTokens(text: string): string {
+  return text.includes('eyJ') ? text.replace(JWT_LIKE, '[REDACTED]') : text;
+}
+
+/** The request's path without its query string, tokens masked. */
+export function loggablePath(url: string): string {
+  const q = url.indexOf('?');
+  return maskTokens((q === -1 ? url : url.slice(0, q)).slice(0, 512));
+}
+
+/** The fields of one access-log line. Never headers, cookies, query strings or bodies. */
+export function accessLogFields(request: FastifyRequest, reply: FastifyReply): Record<string, unknown> {
+  const principal = request.principal;
+  return {
+    method: request.method,
+    route: request.routeOptions.url,
+    path: loggablePath(request.url),
+    status: reply.statusCode,
+    durationMs: Math.round(reply.elapsedTime * 100) / 100,
+    identityId: principal?.identityId,
+    tokenId: principal?.tokenId,
+    address: clientAddress(request.ip, request.socket?.remoteAddress),
+  };
+}
+
+/**
+ * fastify's request logging, as one line per request: fastify already gives each request a child logger
+ * bound to its id, and calls this when the response is done. `disableRequestLogging` (LOG_REQUESTS=false)
+ * turns the lines off.
+ */
+export class AccessLogController extends LogController {
+  /** The completed line says all; a second line per request would double the log. */
+  override incomingRequest(): void {}
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    const log = request.log as PinoLogger;
+    // The level first: below it (LOG_LEVEL=warn) the line's fields are not even gathered.
+    if (this.isLogDisabled(request) || !log.isLevelEnabled(error ? 'error' : 'info')) return;
+    if (error) log.error({ ...accessLogFields(request, reply), err: error }, 'request errored');
+    else log.info(accessLogFields(request, reply), 'request completed');
+  }
+
+  /** Nest answers unknown routes; its 404 has an access line like any other. */
+  override routeNotFound(): void {}
+}
+
+/**
+ * The logger of the request being served, as nestjs-pino's middleware put it in AsyncLocalStorage
+ * (`LoggerModule` with `useExisting`: fastify's child logger, bound to the request id); undefined outside a request.
+ */
+export function requestScopedLogger(logger: PinoLogger): () => PinoLogger | undefined {
+  const scope = new NestjsPinoLogger({ pinoHttp: { logger }, useExisting: true });
+  // Outside a request nestjs-pino answers its process-wide root: not ours when several apps share a process (tests).
+  const outside = scope.logger;
+  return () => {
+    const current = scope.logger;
+    return current === outside ? undefined : (current as unknown as PinoLogger);
+  };
 }
 
 const NEST_STARTUP_CONTEXTS = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestFactory']);
 
-/** Routes Nest's own logging (module start-up, exceptions) into the same pino logger. */
+/**
+ * Routes Nest's logging (module start-up, exceptions, every `new Logger(...)` in a service) into the same
+ * pino logger. While a request is served, into that request's logger, so the line carries its request id.
+ */
 export class PinoNestLogger implements LoggerService {
-  constructor(private readonly logger: PinoLogger) {}
+  constructor(
+    private readonly root: PinoLogger,
+    /** The logger of the request being served, if any (nestjs-pino keeps it in AsyncLocalStorage). */
+    private readonly requestLogger: () => PinoLogger | undefined = () => undefined,
+  ) {}
+
+  private get logger(): PinoLogger {
+    return this.requestLogger() ?? this.root;
+  }
 
   log(message: unknown, ...rest: unknown[]): void {
     const { context } = split(rest);

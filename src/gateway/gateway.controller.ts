@@ -22,7 +22,6 @@ import { ErrorResponseDto } from '../common/error-response.dto.js';
 import { IntrospectRequestDto, IntrospectResponseDto } from './dto/introspect.dto.js';
 import { ForwardAuthService } from './forward-auth.service.js';
 import { headerValue } from './identity-headers.js';
-import { originalRequest } from './original-request.js';
 import { ApiErrors, UNAUTHORIZED_DESCRIPTION } from '../common/api-errors.js';
 
 @ApiTags('gateway')
@@ -68,11 +67,13 @@ export class GatewayController {
   async verify(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const principal = await this.forwardAuth.decide({
       roleQuery: (request.query as Record<string, unknown> | undefined)?.role,
-      original: originalRequest(request.headers),
+      headers: request.headers,
       token: bearerToken(request.headers.authorization),
       address: clientAddress(request.ip, request.socket.remoteAddress),
     });
     if (principal) {
+      // For the access log (identity and token id); verify is public in the guard's sense, so nothing else sets it.
+      request.principal = principal;
       void reply
         .header('X-Identity-Name', headerValue(principal.name))
         .header('X-Identity-Id', String(principal.identityId))

@@ -10,7 +10,7 @@ export interface OriginalRequest {
   methods: string[];
 }
 
-type Headers = Record<string, string | string[] | undefined>;
+export type Headers = Record<string, string | string[] | undefined>;
 
 const METHOD = /^[A-Za-z]{1,16}$/;
 
