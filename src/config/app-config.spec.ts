@@ -121,7 +121,7 @@ describe('loadConfig', () => {
       metricsHost: '10.0.0.5',
       shutdownGraceSeconds: 5,
     });
-    expect(error({ METRICS_PORT: '0' }).variable).toBe('METRICS_PORT');
+    expect(error({ METRICS_PORT: '70000' }).variable).toBe('METRICS_PORT');
     expect(error({ METRICS_HOST: 'metrics.example' }).variable).toBe('METRICS_HOST');
     expect(error({ SHUTDOWN_GRACE_SECONDS: '-1' }).variable).toBe('SHUTDOWN_GRACE_SECONDS');
     expect(error({ LOG_REQUESTS: 'maybe' }).variable).toBe('LOG_REQUESTS');
