@@ -1,7 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
+import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ADMIN_PASSWORD, TEST_SIGNING_KEY } from './support/app.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
@@ -71,6 +74,39 @@ describe('shutdown of the built server (SIGTERM, Ctrl-C)', () => {
     process.stdout.write(`idle server: exit ${code} ${ms} ms after ${signal}\n`);
     expect(code).toBe(0);
     expect(ms).toBeLessThan(1500);
+  });
+
+  it('an idle server on the embedded database (PGlite) exits 0 within 1 s of SIGTERM', async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'apptoken-shutdown-'));
+    try {
+      const server = await startServer({ DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
+      expect((await get(server.baseUrl, '/api/v1/ready')).status).toBe(200);
+      const exit = exited(server.child);
+      const sent = performance.now();
+      server.child.kill('SIGTERM');
+      const { code, at } = await exit;
+      const ms = Math.round(at - sent);
+      process.stdout.write(`idle embedded server: exit ${code} ${ms} ms after SIGTERM\n`);
+      expect(code).toBe(0);
+      expect(ms).toBeLessThan(1500);
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('a second signal skips what is left of the grace (Ctrl-C twice)', async () => {
+    const server = await start(db, { SHUTDOWN_GRACE_SECONDS: '30' });
+    const exit = exited(server.child);
+    server.child.kill('SIGINT');
+    let ready = await get(server.baseUrl, '/api/v1/ready');
+    for (let i = 0; ready.status === 200 && i < 20; i++) ready = await get(server.baseUrl, '/api/v1/ready');
+    expect(ready.status).toBe(503);
+    const sent = performance.now();
+    server.child.kill('SIGINT');
+    const { code, at } = await exit;
+    process.stdout.write(`grace 30 s, second SIGINT: exit ${code} ${Math.round(at - sent)} ms after it\n`);
+    expect(code).toBe(0);
+    expect(at - sent).toBeLessThan(1500);
   });
 
   it('under CPU load, 50 Bearer requests with SIGTERM 5 ms after them get 200 or a refused connection: no 503, no reset', async () => {
