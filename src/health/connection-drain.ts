@@ -35,6 +35,7 @@ export class ConnectionDrain {
   private lastConnectionAt = 0;
   private accepted = 0;
   private changed: (() => void) | undefined;
+  private readonly responses = new Set<ServerResponse>();
 
   constructor(
     private readonly server: Server,
@@ -55,8 +56,10 @@ export class ConnectionDrain {
       if (connection) {
         connection.inFlight++;
         connection.served++;
+        this.responses.add(response);
         response.once('close', () => {
           connection.inFlight--;
+          this.responses.delete(response);
           this.changed?.();
         });
       }
@@ -64,13 +67,11 @@ export class ConnectionDrain {
     });
   }
 
-  get isDraining(): boolean {
-    return this.draining;
-  }
-
   /** From now on every response closes its connection (a keep-alive client moves elsewhere). */
   begin(): void {
     this.draining = true;
+    // Responses under way close their connection too, unless their headers are already out.
+    for (const response of this.responses) if (!response.headersSent) response.setHeader('Connection', 'close');
   }
 
   /** Stops accepting, lets every accepted request finish, and resolves once no connection is left. */
@@ -83,10 +84,14 @@ export class ConnectionDrain {
     // The check above can pass on a process just rescheduled after load, before it polled for the connections
     // queued meanwhile: close only right after a poll phase (setImmediate runs after one) that accepted none.
     // Two in a row: the first may run in the check phase of the iteration already under way, with no poll before it.
-    for (let quiet = 0; quiet < 2 && performance.now() - started < 2 * this.options.maxQuietWaitMs; ) {
+    // However late (a descheduled process), this poll is never skipped; only a steady stream of new connections
+    // past the time limit stops it.
+    for (let quiet = 0; quiet < 2; ) {
       const before = this.accepted;
       await new Promise<void>((resolve) => setImmediate(resolve));
-      quiet = this.accepted === before ? quiet + 1 : 0;
+      if (this.accepted === before) quiet++;
+      else if (performance.now() - started > 2 * this.options.maxQuietWaitMs) break;
+      else quiet = 0;
     }
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     const closedAt = performance.now();

@@ -12,12 +12,7 @@ const CLOSE_TIMEOUT_MS = 5000;
  * exits 0. A second signal skips what is left of the grace. Call before `listen`.
  */
 export function gracefulShutdown(app: NestFastifyApplication, graceSeconds: number, logger: PinoLogger, afterClose: () => Promise<void> | undefined): (signal: string) => void {
-  const fastify = app.getHttpAdapter().getInstance();
-  const drain = new ConnectionDrain(fastify.server, DEFAULT_DRAIN);
-  // A response under way when the signal came also closes its connection.
-  fastify.addHook('onSend', async (_request, reply) => {
-    if (drain.isDraining) void reply.header('Connection', 'close');
-  });
+  const drain = new ConnectionDrain(app.getHttpAdapter().getInstance().server, DEFAULT_DRAIN);
   let skipGrace: (() => void) | undefined;
   let closing = false;
 
