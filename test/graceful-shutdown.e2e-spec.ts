@@ -154,7 +154,7 @@ describe('shutdown of the built server (SIGTERM, Ctrl-C)', () => {
     let ready = await new HttpClient(server.baseUrl).get('/api/v1/ready');
     for (let i = 0; ready.status === 200 && i < 20; i++) ready = await new HttpClient(server.baseUrl).get('/api/v1/ready');
     expect(ready.status).toBe(503);
-    expect(ready.body).toMatchObject({ statusCode: 503, status: 'shutting_down', message: 'Shutting down: this instance takes no new work' });
+    expect(ready.body).toMatchObject({ statusCode: 503, code: 'SERVICE_UNAVAILABLE', status: 'shutting_down', message: 'Shutting down: this instance takes no new work' });
     const during: Array<{ status?: number; connection?: string }> = [];
     while (performance.now() - sent < 800) {
       during.push(await get(server.baseUrl, '/api/v1/identity/my', token));

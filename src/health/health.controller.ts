@@ -2,6 +2,7 @@ import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
 import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheckService, TypeOrmHealthIndicator, type HealthCheckResult, type HealthIndicatorResult } from '@nestjs/terminus';
 import { Public } from '../auth/decorators/access.decorator.js';
+import { ErrorCode } from '../common/error-code.js';
 import { InvalidationService } from '../database/invalidation.service.js';
 import { HealthIndicatorDto, NotReadyDto, ReadinessDto } from './dto/readiness.dto.js';
 import { ShutdownState } from './shutdown-state.js';
@@ -38,7 +39,7 @@ export class HealthController {
   @ApiServiceUnavailableResponse({ type: NotReadyDto, description: 'The database is unreachable, or the process is shutting down' })
   async ready(): Promise<ReadinessDto> {
     if (this.shutdown.draining) {
-      throw new ServiceUnavailableException({ message: 'Shutting down: this instance takes no new work', status: 'shutting_down' });
+      throw new ServiceUnavailableException({ code: ErrorCode.SERVICE_UNAVAILABLE, message: 'Shutting down: this instance takes no new work', status: 'shutting_down' });
     }
     const listener = this.listener();
     let result: HealthCheckResult;
@@ -48,6 +49,7 @@ export class HealthController {
       if (!(error instanceof ServiceUnavailableException)) throw error;
       const down = error.getResponse() as HealthCheckResult;
       throw new ServiceUnavailableException({
+        code: ErrorCode.DATABASE_UNAVAILABLE,
         message: 'The database is unreachable',
         status: 'error',
         database: 'down',

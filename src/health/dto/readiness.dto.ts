@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ErrorResponseDto } from '../../common/error-response.dto.js';
 
 export type ListenerState = 'up' | 'down' | 'embedded';
 
@@ -7,7 +8,7 @@ export class HealthIndicatorDto {
   @ApiProperty({ enum: ['up', 'down', 'embedded'], example: 'up' })
   status: string;
 
-  @ApiProperty({ required: false, description: 'Database round trip of the check, in milliseconds', example: 2 })
+  @ApiProperty({ required: false, type: 'integer', description: 'Database round trip of the check, in milliseconds', example: 2 })
   responseTime?: number;
 
   @ApiProperty({ required: false, enum: ['on', 'off'], description: 'Invalidation listener only: whether token and identity caches are used' })
@@ -55,17 +56,8 @@ export class ReadinessDto {
   details: Record<string, HealthIndicatorDto>;
 }
 
-/** 503 from `/api/v1/ready`: the database is unreachable, or the process is shutting down. */
-export class NotReadyDto {
-  @ApiProperty({ example: 503 })
-  statusCode: number;
-
-  @ApiProperty({ example: 'Service Unavailable' })
-  error: string;
-
-  @ApiProperty({ example: 'Shutting down: this instance takes no new work' })
-  message: string;
-
+/** 503 from `/api/v1/ready`: the database is unreachable (DATABASE_UNAVAILABLE), or the process is shutting down (SERVICE_UNAVAILABLE). */
+export class NotReadyDto extends ErrorResponseDto {
   @ApiProperty({ enum: ['error', 'shutting_down'], example: 'shutting_down' })
   status: 'error' | 'shutting_down';
 
@@ -77,7 +69,4 @@ export class NotReadyDto {
 
   @ApiPropertyOptional({ ...INDICATORS, example: { database: { status: 'down' }, invalidationListener: { status: 'down', caching: 'off', reason: 'connection ended' } } })
   details?: Record<string, HealthIndicatorDto>;
-
-  @ApiProperty({ required: false, example: '7d5c0f0e-3f5e-4c4b-9a53-8e8c7f7b1a52' })
-  requestId?: string;
 }
