@@ -58,7 +58,8 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
     // Ids are ours: a client-sent X-Request-Id could be used to forge log lines.
     requestIdHeader: false,
     genReqId: () => randomUUID(),
-    return503OnClosing: true,
+    // Not 503 on closing: main.ts drains (health/connection-drain.ts), serving every request it accepted.
+    return503OnClosing: false,
     // A URL fastify cannot decode is refused before any route (and the exception filter) runs: same body shape.
     frameworkErrors: (error: Error, _request: FastifyRequest, reply: FastifyReply) => {
       void reply.code(400).send({ statusCode: 400, error: 'Bad Request', code: ErrorCode.BAD_REQUEST, message: error.message });

@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { createApp } from './app.factory.js';
 import { createLogger } from './common/logging.js';
 import { ConfigError, loadConfig, MIN_SIGNING_KEY_BYTES } from './config/app-config.js';
+import { gracefulShutdown } from './health/graceful-shutdown.js';
 import { AdminBootstrapService } from './identity/admin-bootstrap.service.js';
 import { prepareRuntime } from './runtime.js';
 
@@ -36,18 +37,9 @@ async function main(): Promise<void> {
     );
   }
   const app = await createApp({ config: runtime.config, databaseUrl: runtime.databaseUrl, poolSize: runtime.poolSize, embedded: runtime.embedded !== undefined, logger });
-  let closing = false;
-  const shutdown = async (signal: string): Promise<void> => {
-    if (closing) return;
-    closing = true;
-    logger.info(`${signal} received, shutting down`);
-    await app.close();
-    // After the app, whose pool still uses it while closing.
-    await runtime.embedded?.stop();
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  const shutdown = gracefulShutdown(app, runtime.config.shutdownGraceSeconds, logger, () => runtime.embedded?.stop());
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
   await app.listen({ port: config.port, host: config.host });
 
   const address = app.getHttpAdapter().getInstance().server.address();

@@ -156,7 +156,7 @@ serverOnly('readiness while the database is unreachable', () => {
     await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [t.db.name]);
     const down = await t.http.get('/api/v1/ready');
     expect(down.status).toBe(503);
-    expect(down.body).toMatchObject({ statusCode: 503, details: { database: { status: 'down' } } });
+    expect(down.body).toMatchObject({ statusCode: 503, code: 'DATABASE_UNAVAILABLE', status: 'error', database: 'down', details: { database: { status: 'down' } } });
     expect((await t.http.get('/api/v1/alive')).status).toBe(200);
     // Authenticated routes say the service is unavailable; they do not pretend the caller is unknown.
     const my = await t.http.get('/api/v1/identity/my', { session });

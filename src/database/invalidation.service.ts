@@ -57,12 +57,24 @@ export class InvalidationService implements OnApplicationBootstrap, OnApplicatio
   private heartbeat: NodeJS.Timeout | undefined;
   private heartbeatDeadline: NodeJS.Timeout | undefined;
   private pingSequence = 0;
+  private lastProblem: string | undefined;
 
   constructor(@Inject(DATABASE_RUNTIME) private readonly runtime: DatabaseRuntime) {}
 
   /** Whether caches may be used now: changes made on any instance are known to reach this one. */
   get cacheable(): boolean {
     return this.runtime.embedded || this.listening;
+  }
+
+  /** For readiness: `embedded` needs no listener; `down` means caches are bypassed (see {@link listenerProblem}). */
+  get listenerState(): 'up' | 'down' | 'embedded' {
+    if (this.runtime.embedded) return 'embedded';
+    return this.listening ? 'up' : 'down';
+  }
+
+  /** Why the listener is down, while it is. */
+  get listenerProblem(): string | undefined {
+    return this.listening || this.runtime.embedded ? undefined : (this.lastProblem ?? 'not connected yet');
   }
 
   get epoch(): number {
@@ -154,6 +166,7 @@ export class InvalidationService implements OnApplicationBootstrap, OnApplicatio
     clearTimeout(this.heartbeatDeadline);
     const wasListening = this.listening;
     this.listening = false;
+    this.lastProblem = error.message;
     this.client = undefined;
     this.dispatch({ kind: 'all' });
     client.removeAllListeners('end');
