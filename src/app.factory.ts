@@ -60,9 +60,31 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
     genReqId: () => randomUUID(),
     // Not 503 on closing: main.ts drains (health/connection-drain.ts), serving every request it accepted.
     return503OnClosing: false,
-    // A URL fastify cannot decode is refused before any route (and the exception filter) runs: same body shape.
-    frameworkErrors: (error: Error, _request: FastifyRequest, reply: FastifyReply) => {
-      void reply.code(400).send({ statusCode: 400, error: 'Bad Request', code: ErrorCode.BAD_REQUEST, message: error.message });
+    // A URL fastify cannot route (undecodable, or a path segment over 100 characters) is refused before any
+    // route, hook or exception filter runs: the same body shape, a request id, a log line; and never the URL
+    // echoed back (a token pasted into a path would be).
+    frameworkErrors: (error: Error & { code?: string }, request: FastifyRequest, reply: FastifyReply) => {
+      const message = error.code === 'FST_ERR_BAD_URL' ? 'The URL does not percent-decode' : 'The URL cannot be routed (a path segment over 100 characters, or not decodable)';
+      request.log.info({ method: request.method, status: 400, reason: error.code }, 'request refused before routing');
+      void reply.header('X-Request-Id', request.id).code(400).send({ statusCode: 400, error: 'Bad Request', code: ErrorCode.BAD_REQUEST, message, requestId: request.id });
+    },
+    // What Node's HTTP parser refuses before fastify sees a request (an unknown method, headers over 16 kB, a body
+    // longer than its Content-Length): a JSON error body with a code, and a log line, instead of "Client Error".
+    clientErrorHandler: (error: Error & { code?: string }, socket: import('node:net').Socket) => {
+      const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+      const status = tooLarge ? 431 : 400;
+      const body = JSON.stringify({
+        statusCode: status,
+        error: tooLarge ? 'Request Header Fields Too Large' : 'Bad Request',
+        code: tooLarge ? ErrorCode.PAYLOAD_TOO_LARGE : ErrorCode.MALFORMED_BODY,
+        message: tooLarge ? 'The request headers are too large' : 'The request is not valid HTTP (an unknown method, or a body that does not match its Content-Length)',
+      });
+      logger.info({ status, reason: error.code, address: socket.remoteAddress }, 'request refused by the HTTP parser');
+      if (socket.writable) {
+        socket.end(`HTTP/1.1 ${status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      } else {
+        socket.destroy(error);
+      }
     },
   });
   const app = await NestFactory.create<NestFastifyApplication>(

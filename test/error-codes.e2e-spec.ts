@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import net from 'node:net';
 import pg from 'pg';
 import { ERROR_CODES } from '../src/common/error-code.js';
 import { ADMIN_PASSWORD, startApp, TEST_SIGNING_KEY, type TestApp } from './support/app.js';
@@ -91,6 +92,30 @@ describe('stable error codes', () => {
     expectError(await t.http.request('POST', '/api/v1/role', { ...json, rawBody: '{"__proto__":{"x":1}}' }), 400, 'MALFORMED_BODY');
     expectError(await t.http.request('POST', '/api/v1/role', { ...json, rawBody: JSON.stringify({ name: 'x'.repeat(200_000) }) }), 413, 'PAYLOAD_TOO_LARGE');
     expectError(await t.http.request('POST', '/api/v1/role', { session, rawBody: 'name=Payroll', headers: { 'content-type': 'text/plain' } }), 415, 'UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  /** One raw HTTP exchange (node's client refuses to send what Node's parser must refuse). */
+  async function raw(request: string): Promise<{ status: number; body: any }> {
+    const { port } = new URL(t.baseUrl);
+    const socket = net.connect(Number(port), '127.0.0.1');
+    socket.write(request);
+    const chunks: Buffer[] = [];
+    for await (const chunk of socket) chunks.push(chunk as Buffer);
+    const text = Buffer.concat(chunks).toString('utf8');
+    return { status: Number(text.slice(9, 12)), body: JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)) };
+  }
+
+  it('answers what Node\'s HTTP parser refuses, and a URL fastify cannot route, with a code (and never echoes the URL)', async () => {
+    const method = await raw('FOOBAR /api/v1/alive HTTP/1.1\r\nHost: x\r\n\r\n');
+    expect(method).toMatchObject({ status: 400, body: { statusCode: 400, code: 'MALFORMED_BODY' } });
+    const headers = await raw(`GET /api/v1/alive HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    expect(headers).toMatchObject({ status: 431, body: { statusCode: 431, code: 'PAYLOAD_TOO_LARGE' } });
+    const { token } = await grant();
+    const pasted = await t.http.get(`/api/v1/apptoken/${token}`, { session });
+    expectError(pasted, 400, 'BAD_REQUEST');
+    expect(pasted.headers.get('x-request-id')).toBe(pasted.body.requestId);
+    expect(JSON.stringify(pasted.body)).not.toContain(token.split('.')[2]);
+    expectError(await t.http.get('/api/v1/identity/%E0%A4%A', { session }), 400, 'BAD_REQUEST');
   });
 
   it('says NOT_FOUND, CONFLICT, LAST_ADMINISTRATOR and MIGRATION_REFUSED for what the change meets', async () => {

@@ -76,6 +76,8 @@ describe('loggablePath', () => {
   it('drops the query string and masks anything shaped like a token', () => {
     expect(loggablePath('/api/v1/apptoken?search=secret&page=2')).toBe('/api/v1/apptoken');
     expect(loggablePath('/api/v1/apptoken/eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl/x')).toBe('/api/v1/apptoken/[REDACTED]/x');
+    // Dots written as %2E do not hide a token.
+    expect(loggablePath('/nope/eyJhbGciOiJIUzI1NiJ9%2EeyJzdWIiOiJ4In0%2ec2lnbmF0dXJl')).toBe('/nope/[REDACTED]');
   });
 });
 

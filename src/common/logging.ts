@@ -96,7 +96,9 @@ const JWT_LIKE = /eyJ[\w-]*\.[\w-]*\.?[\w-]*/g;
 
 /** The text with anything shaped like a JWT (a token sent in a path by mistake) masked. */
 export function maskTokens(text: string): string {
-  return text.includes('eyJ') ? text.replace(JWT_LIKE, '[REDACTED]') : text;
+  if (!text.includes('eyJ')) return text;
+  // A token whose dots are percent-encoded (%2E) is a token too.
+  return text.replace(/%2e/gi, '.').replace(JWT_LIKE, '[REDACTED]');
 }
 
 /** The request's path without its query string, tokens masked. */
