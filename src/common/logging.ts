@@ -86,7 +86,23 @@ export function createLogger(level: LogLevel, destination?: DestinationStream, f
     },
   };
   if (format === 'pretty') return pino(options, prettyStream(destination));
-  return destination ? pino(options, destination) : pino(options);
+  return pino(options, destination ?? stdoutDestination());
+}
+
+/**
+ * stdout, written synchronously (pino's default). When its reader goes away (`node dist/main.js | head`, a
+ * collector that died) the next write fails with EPIPE: the process exits then, as a Unix program does on
+ * SIGPIPE. Left unhandled, the error became an exit whose final log flush retried the write forever
+ * (sonic-boom retries any failed synchronous flush): a hung process still holding its port.
+ */
+function stdoutDestination(): DestinationStream {
+  const stdout = pino.destination({ fd: 1, sync: true });
+  stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    stdout.destroy();
+    process.exit(1);
+  });
+  return stdout;
 }
 
 /** The label of the request id in every line logged while serving a request (as `requestId` in error bodies). */
