@@ -1,43 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFile, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { ADMIN_PASSWORD, startApp, TEST_SIGNING_KEY, type TestApp } from './support/app.js';
 import { HttpClient } from './support/http.js';
+import { freePort, renderTemplate, startExampleUpstream, startNginx, type RunningNginx } from './support/nginx.js';
 
 const onPath = (command: string) => spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
 const haveNginx = onPath('nginx');
 const haveCurlTools = onPath('curl') && onPath('jq') && onPath('openssl');
 if (!haveNginx) process.stdout.write('SKIPPED: the nginx gateway spec needs nginx on the PATH (.ci/run installs nginx-light)\n');
 if (haveNginx && !haveCurlTools) process.stdout.write('SKIPPED: the curl example needs curl, jq and openssl on the PATH\n');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForPort(port: number, child: ChildProcess, output: () => string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}: ${output()}`);
-    try {
-      await fetch(`http://127.0.0.1:${port}/`);
-      return;
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-  throw new Error(`nothing listens on ${port}: ${output()}`);
-}
 
 /** A request whose path is sent exactly as written (fetch would resolve dot segments first, as curl --path-as-is does not). */
 function rawRequest(base: string, method: string, rawPath: string, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
@@ -62,16 +38,10 @@ function rawRequest(base: string, method: string, rawPath: string, headers: Reco
   });
 }
 
-/** The shipped template, with the variables the nginx Docker image would substitute. */
-async function renderTemplate(variables: Record<string, string>): Promise<string> {
-  const template = await readFile('deploy/nginx/templates/apptoken-gateway.conf.template', 'utf8');
-  return template.replace(/\$\{([A-Z_]+)\}/g, (whole, name: string) => variables[name] ?? whole);
-}
-
 (haveNginx ? describe : describe.skip)('a real nginx gateway (auth_request) in front of an upstream service', () => {
   let t: TestApp;
   let dir: string;
-  let nginx: ChildProcess;
+  let nginx: RunningNginx;
   let upstream: ChildProcess;
   let gateway: HttpClient;
   let gatewayUrl: string;
@@ -84,41 +54,12 @@ async function renderTemplate(variables: Record<string, string>): Promise<string
     t = await startApp();
     dir = await mkdtemp(path.join(os.tmpdir(), 'apptoken-nginx-'));
 
-    let upstreamOutput = '';
-    upstream = spawn(process.execPath, ['deploy/example-upstream/server.mjs'], { env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    const upstreamPort = await new Promise<number>((resolve, reject) => {
-      upstream.stdout!.on('data', (chunk: Buffer) => {
-        upstreamOutput += chunk.toString();
-        const match = /port (\d+)/.exec(upstreamOutput);
-        if (match) resolve(Number(match[1]));
-      });
-      upstream.on('exit', (code) => reject(new Error(`upstream exited ${code}`)));
-    });
-
+    const example = await startExampleUpstream();
+    upstream = example.child;
     const port = await freePort();
     gatewayUrl = `http://127.0.0.1:${port}`;
-    const server = await renderTemplate({ GATEWAY_PORT: `127.0.0.1:${port}`, APPTOKEN_URL: t.baseUrl, UPSTREAM_URL: `http://127.0.0.1:${upstreamPort}` });
-    await writeFile(path.join(dir, 'gateway.conf'), server);
-    await writeFile(
-      path.join(dir, 'nginx.conf'),
-      [
-        process.getuid?.() === 0 ? 'user root;' : '',
-        'daemon off;',
-        'worker_processes 1;',
-        `pid ${dir}/nginx.pid;`,
-        `error_log ${dir}/error.log warn;`,
-        'events { worker_connections 256; }',
-        'http {',
-        '  access_log off;',
-        ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((kind) => `  ${kind}_temp_path ${dir}/${kind};`),
-        `  include ${dir}/gateway.conf;`,
-        '}',
-      ].join('\n'),
-    );
-    let nginxOutput = '';
-    nginx = spawn('nginx', ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-e', path.join(dir, 'error.log')], { stdio: ['ignore', 'pipe', 'pipe'] });
-    nginx.stderr!.on('data', (chunk: Buffer) => (nginxOutput += chunk.toString()));
-    await waitForPort(port, nginx, () => nginxOutput);
+    const server = await renderTemplate('apptoken-gateway.conf.template', { GATEWAY_PORT: `127.0.0.1:${port}`, APPTOKEN_URL: t.baseUrl, UPSTREAM_URL: `http://127.0.0.1:${example.port}` });
+    nginx = await startNginx(dir, { 'gateway.conf': server }, [port], ['access_log off;']);
     gateway = new HttpClient(gatewayUrl);
 
     session = await t.http.signin('admin', ADMIN_PASSWORD);
@@ -132,7 +73,7 @@ async function renderTemplate(variables: Record<string, string>): Promise<string
   });
 
   afterAll(async () => {
-    nginx?.kill('SIGQUIT');
+    nginx?.stop();
     upstream?.kill();
     await t?.close();
     if (dir) await rm(dir, { recursive: true, force: true });
