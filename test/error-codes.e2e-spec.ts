@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import net from 'node:net';
-import pg from 'pg';
 import { ERROR_CODES } from '../src/common/error-code.js';
 import { ADMIN_PASSWORD, startApp, TEST_SIGNING_KEY, type TestApp } from './support/app.js';
-import { databaseMode, TEST_DATABASE_URL } from './support/database.js';
+import { databaseMode } from './support/database.js';
+import { DatabaseOutage } from './support/database-outage.js';
 import type { HttpResponse } from './support/http.js';
 import { mintPsuToken, nowSeconds, resign } from './support/tokens.js';
 
@@ -134,23 +134,20 @@ const serverOnly = databaseMode() === 'server' ? describe : describe.skip;
 
 serverOnly('stable error codes with the database down', () => {
   let t: TestApp;
-  let admin: pg.Client;
+  let outage: DatabaseOutage;
 
   beforeAll(async () => {
     t = await startApp();
-    admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
-    await admin.connect();
+    outage = await DatabaseOutage.of(t.db);
   });
   afterAll(async () => {
-    await admin.query(`ALTER DATABASE "${t.db.name}" ALLOW_CONNECTIONS true`).catch(() => undefined);
-    await admin?.end();
+    await outage?.dispose();
     await t?.close();
   });
 
   it('says DATABASE_UNAVAILABLE (503, Retry-After) while PostgreSQL refuses connections', async () => {
     const session = await t.http.signin('admin', ADMIN_PASSWORD);
-    await admin.query(`ALTER DATABASE "${t.db.name}" ALLOW_CONNECTIONS false`);
-    await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [t.db.name]);
+    await outage.begin();
     const down = await t.http.get('/api/v1/identity/my', { session });
     expectError(down, 503, 'DATABASE_UNAVAILABLE');
     expect(down.headers.get('retry-after')).toBe('5');

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import pg from 'pg';
 import { startApp, type TestApp } from './support/app.js';
-import { databaseMode, TEST_DATABASE_URL } from './support/database.js';
+import { databaseMode } from './support/database.js';
+import { DatabaseOutage } from './support/database-outage.js';
 
 const LISTENER = 'apptoken-server-listener';
 
@@ -17,17 +17,13 @@ async function readyUntil(t: TestApp, done: (body: any) => boolean, timeoutMs = 
 
 describe('readiness reports the invalidation listener beside the database', () => {
   let t: TestApp;
-  let admin: pg.Client | undefined;
+  let outage: DatabaseOutage | undefined;
   beforeAll(async () => {
     t = await startApp();
-    if (databaseMode() === 'server') {
-      admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
-      await admin.connect();
-    }
+    if (databaseMode() === 'server') outage = await DatabaseOutage.of(t.db);
   });
   afterAll(async () => {
-    await admin?.query(`ALTER DATABASE "${t.db.name}" ALLOW_CONNECTIONS true`).catch(() => undefined);
-    await admin?.end();
+    await outage?.dispose();
     await t?.close();
   });
 
@@ -48,9 +44,8 @@ describe('readiness reports the invalidation listener beside the database', () =
 
   (databaseMode() === 'server' ? it : it.skip)('says degraded (200, caching off, and why) while the LISTEN connection is down, and ok once it is back', async () => {
     // Kill the listener's backend and keep it from reconnecting; the pool's open connections still answer the ping.
-    await admin!.query(`ALTER DATABASE "${t.db.name}" ALLOW_CONNECTIONS false`);
-    const killed = await admin!.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name = $2', [t.db.name, LISTENER]);
-    expect(killed.rowCount).toBe(1);
+    await outage!.refuseConnections();
+    expect(await outage!.terminate(LISTENER)).toBe(1);
     const degraded = await readyUntil(t, (body) => body.status === 'degraded');
     expect(degraded.status).toBe(200);
     expect(degraded.body).toMatchObject({
@@ -64,11 +59,10 @@ describe('readiness reports the invalidation listener beside the database', () =
     expect(degraded.body.reason).toMatch(/^invalidation listener down \(.+\): caching is off until it reconnects$/);
     expect(degraded.body.info.invalidationListener).toBeUndefined();
 
-    await admin!.query(`ALTER DATABASE "${t.db.name}" ALLOW_CONNECTIONS true`);
+    await outage!.end();
     const recovered = await readyUntil(t, (body) => body.status === 'ok');
     expect(recovered.status).toBe(200);
     expect(recovered.body).toMatchObject({ status: 'ok', invalidationListener: 'up', error: {}, details: { invalidationListener: { status: 'up', caching: 'on' } } });
-    const listeners = await admin!.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND application_name = $2', [t.db.name, LISTENER]);
-    expect(listeners.rows[0].n).toBe(1);
+    expect(await outage!.connections(LISTENER)).toBe(1);
   });
 });

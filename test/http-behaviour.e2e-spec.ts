@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import pg from 'pg';
 import { ADMIN_PASSWORD, startApp, type TestApp } from './support/app.js';
-import { databaseMode, TEST_DATABASE_URL } from './support/database.js';
+import { databaseMode } from './support/database.js';
+import { DatabaseOutage } from './support/database-outage.js';
 
 describe('HTTP behaviour', () => {
   let t: TestApp;
@@ -136,24 +136,21 @@ if (databaseMode() !== 'server') {
 
 serverOnly('readiness while the database is unreachable', () => {
   let t: TestApp;
-  let admin: pg.Client;
+  let outage: DatabaseOutage;
 
   beforeAll(async () => {
     t = await startApp();
-    admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
-    await admin.connect();
+    outage = await DatabaseOutage.of(t.db);
   });
   afterAll(async () => {
-    await admin.query(`ALTER DATABASE "${t.db.name}" ALLOW_CONNECTIONS true`).catch(() => undefined);
-    await admin?.end();
+    await outage?.dispose();
     await t?.close();
   });
 
   it('reports 503 while the database refuses connections, and 200 once it is back', async () => {
     expect((await t.http.get('/api/v1/ready')).status).toBe(200);
     const session = await t.http.signin('admin', ADMIN_PASSWORD);
-    await admin.query(`ALTER DATABASE "${t.db.name}" ALLOW_CONNECTIONS false`);
-    await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [t.db.name]);
+    await outage.begin();
     const down = await t.http.get('/api/v1/ready');
     expect(down.status).toBe(503);
     expect(down.body).toMatchObject({ statusCode: 503, code: 'DATABASE_UNAVAILABLE', status: 'error', database: 'down', details: { database: { status: 'down' } } });
@@ -163,7 +160,7 @@ serverOnly('readiness while the database is unreachable', () => {
     expect(my.status).toBe(503);
     expect(my.headers.get('retry-after')).toBe('5');
     expect(my.body.message).toMatch(/database is unavailable/);
-    await admin.query(`ALTER DATABASE "${t.db.name}" ALLOW_CONNECTIONS true`);
+    await outage.end();
     expect((await t.http.get('/api/v1/ready')).status).toBe(200);
     expect((await t.http.get('/api/v1/identity/my', { session })).status).toBe(200);
   });
