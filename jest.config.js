@@ -28,7 +28,7 @@ export default {
   // Per project it is ignored: e2e specs start servers and PostgreSQL databases.
   testTimeout: 60000,
   projects: [
-    { ...common, displayName: 'unit', roots: ['<rootDir>/src'], testMatch: ['**/*.spec.ts'] },
+    { ...common, displayName: 'unit', roots: ['<rootDir>/src', '<rootDir>/bench'], testMatch: ['**/*.spec.ts'] },
     {
       ...common,
       displayName: 'e2e',

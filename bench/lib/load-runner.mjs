@@ -43,7 +43,7 @@ function run(job) {
             if (next >= last) throw new Error('token list exhausted');
             if (!stopped && last - next <= reserve) {
               stopped = true;
-              setImmediate(() => instance?.stop());
+              setTimeout(() => instance?.stop(), 0);
             }
             const token = tokens[next++];
             return { ...request, headers: { ...request.headers, authorization: `Bearer ${token}` } };
