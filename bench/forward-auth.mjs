@@ -1,4 +1,4 @@
-// npm run bench: forward-auth throughput as ratios against baselines measured in the same run.
+// npm run bench:metrics: forward-auth throughput as ratios against baselines measured in the same run.
 //
 // Starts the built server (node dist/main.js) on a fresh PostgreSQL database (or embedded PGlite when no
 // server answers), loads 1,000 endpoint rules, and drives with autocannon, one after the other:
