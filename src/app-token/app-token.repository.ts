@@ -1,11 +1,10 @@
 import { ConflictException, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { Brackets, In, type DataSource, type EntityManager } from 'typeorm';
+import { In, type DataSource, type EntityManager } from 'typeorm';
 import { IdentityEntity } from '../identity/identity.entity.js';
 import { RoleEntity } from '../role/role.entity.js';
 import { AppTokenTombstoneEntity } from './app-token-tombstone.entity.js';
 import { AppTokenEntity } from './app-token.entity.js';
-import type { SortOrder, TokenSortField } from './dto/app-token.dto.js';
 
 /** A token revoked because its parent (or an ancestor) was. */
 export interface RevokedDescendant {
@@ -22,32 +21,6 @@ export interface ChainLink {
   revokedAt: Date | null;
   identityDisabled: boolean;
 }
-
-export interface TokenPageFilter {
-  skip: number;
-  take: number;
-  /** Only this identity's tokens (a caller who is not an Administrator). */
-  ownerId?: number;
-  identityId?: number;
-  identityNameKey?: string;
-  revoked?: boolean;
-  expired?: boolean;
-  search?: string;
-  sort: TokenSortField;
-  order: SortOrder;
-}
-
-/**
- * The column each sort field orders by, and where its nulls go: a token that never expires ends last
- * ("latest"), one never used ends first ("earliest").
- */
-const SORT_COLUMNS: Record<TokenSortField, { column: string; nullsAsLatest: boolean }> = {
-  created: { column: 'token.createdAt', nullsAsLatest: false },
-  expiration: { column: 'token.expiresAt', nullsAsLatest: true },
-  lastUsed: { column: 'token.lastUsedAt', nullsAsLatest: false },
-  identity: { column: 'identity.nameKey', nullsAsLatest: false },
-  description: { column: 'token.description', nullsAsLatest: false },
-};
 
 /** The columns of a new token record. */
 export type NewToken = Pick<
@@ -74,42 +47,6 @@ const WITH_ROLES = { roles: true, identity: { roles: true } } as const;
 @Injectable()
 export class AppTokenRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
-
-  /** A page of tokens in the order asked for (ties broken by id, so pages never overlap), with their roles and their identity's. */
-  page(filter: TokenPageFilter): Promise<[AppTokenEntity[], number]> {
-    const { column, nullsAsLatest } = SORT_COLUMNS[filter.sort];
-    const direction = filter.order === 'asc' ? 'ASC' : 'DESC';
-    const nulls = nullsAsLatest === (direction === 'ASC') ? 'NULLS LAST' : 'NULLS FIRST';
-    const builder = this.dataSource
-      .getRepository(AppTokenEntity)
-      .createQueryBuilder('token')
-      .innerJoinAndSelect('token.identity', 'identity')
-      .leftJoinAndSelect('identity.roles', 'identityRole')
-      .leftJoinAndSelect('token.roles', 'role')
-      .orderBy(column, direction, nulls)
-      .addOrderBy('token.id', direction)
-      .skip(filter.skip)
-      .take(filter.take);
-    if (filter.ownerId !== undefined) builder.andWhere('token.identity_id = :self', { self: filter.ownerId });
-    if (filter.identityId !== undefined) builder.andWhere('token.identity_id = :identityId', { identityId: filter.identityId });
-    if (filter.identityNameKey !== undefined) builder.andWhere('identity.name_key = :identityKey', { identityKey: filter.identityNameKey });
-    if (filter.revoked !== undefined) {
-      builder.andWhere(filter.revoked ? 'token.revoked_at <= now()' : '(token.revoked_at IS NULL OR token.revoked_at > now())');
-    }
-    if (filter.expired !== undefined) {
-      builder.andWhere(filter.expired ? 'token.expires_at <= now()' : '(token.expires_at IS NULL OR token.expires_at > now())');
-    }
-    if (filter.search) {
-      const pattern = `%${filter.search.replace(/[\\%_]/g, '\\$&')}%`;
-      builder.andWhere(new Brackets((where) => where.where('token.description ILIKE :pattern', { pattern }).orWhere('identity.name ILIKE :pattern', { pattern })));
-    }
-    return builder.getManyAndCount();
-  }
-
-  /** One token with its roles and its identity's. */
-  getById(id: number): Promise<AppTokenEntity | null> {
-    return this.dataSource.getRepository(AppTokenEntity).findOne({ where: { id }, relations: WITH_ROLES });
-  }
 
   /** One token, its row locked for the rest of the transaction, with its roles and its identity's. */
   async lockForChange(manager: EntityManager, id: number): Promise<AppTokenEntity | null> {

@@ -3,7 +3,6 @@ import { ApiException, ErrorCode } from '../common/error-code.js';
 import { AuditAction } from '../audit/audit.service.js';
 import { isAdministrator, type Principal } from '../auth/principal.js';
 import { NEVER, type Expiration } from '../common/flexible-date.js';
-import { pageWindow } from '../common/pagination.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { databaseNow } from '../database/clock.js';
@@ -15,7 +14,6 @@ import {
   grantableRoles,
   lifetimePolicy,
   lifetimeProblem,
-  mayReadStoredValue,
   requestedExpiry,
   roleNotHeld,
   roleTheCallerLacks,
@@ -26,8 +24,8 @@ import {
 import type { AppTokenEntity } from './app-token.entity.js';
 import { MAX_TOKEN_CHAIN } from './app-token-verifier.js';
 import { toAppTokenDto } from './app-token.mapper.js';
-import { AppTokenRepository, type TokenPageFilter } from './app-token.repository.js';
-import type { AppTokenDto, LifetimePolicyDto, ListTokensQueryDto } from './dto/app-token.dto.js';
+import { AppTokenRepository } from './app-token.repository.js';
+import type { AppTokenDto, LifetimePolicyDto } from './dto/app-token.dto.js';
 import { TokenIssuer } from './token-issuer.js';
 
 export interface GrantRequest {
@@ -39,7 +37,7 @@ export interface GrantRequest {
   description?: string;
 }
 
-/** Grants, lists, revokes, rotates and deletes app tokens (contract §3); migration is AppTokenMigrationService's. */
+/** Grants, revokes, rotates and deletes app tokens (contract §3); lists are AppTokenQueryService's, migration AppTokenMigrationService's. */
 @Injectable()
 export class AppTokenService {
   private readonly policy: LifetimePolicy;
@@ -88,33 +86,6 @@ export class AppTokenService {
       return created;
     });
     return toAppTokenDto(token, value);
-  }
-
-  async list(actor: Principal, query: ListTokensQueryDto): Promise<[AppTokenDto[], number]> {
-    const filter: TokenPageFilter = {
-      ...pageWindow(query),
-      revoked: query.revoked,
-      expired: query.expired,
-      search: query.search,
-      sort: query.sort ?? 'created',
-      order: query.order ?? 'desc',
-    };
-    if (!isAdministrator(actor)) filter.ownerId = actor.identityId;
-    if (query.identity !== undefined) {
-      if (/^\d+$/.test(query.identity)) {
-        const identityId = Number(query.identity);
-        if (identityId > 2_147_483_647) return [[], 0];
-        filter.identityId = identityId;
-      } else filter.identityNameKey = identityNameKey(query.identity);
-    }
-    const [tokens, total] = await this.tokens.page(filter);
-    return [tokens.map((token) => toAppTokenDto(token, this.storedValue(actor, token))), total];
-  }
-
-  async get(actor: Principal, id: number): Promise<AppTokenDto> {
-    const token = await this.tokens.getById(id);
-    if (!token || !this.owns(actor, token)) throw new NotFoundException(`app token ${id} not found`);
-    return toAppTokenDto(token, this.storedValue(actor, token));
   }
 
   /** Idempotent: a revoked token stays revoked with its first revocation date. */
@@ -219,12 +190,6 @@ export class AppTokenService {
 
   private owns(actor: Principal, token: AppTokenEntity): boolean {
     return isAdministrator(actor) || token.identityId === actor.identityId;
-  }
-
-  /** The stored value of a token (enhanced security off), for a caller who could use it anyway. */
-  private storedValue(actor: Principal, token: AppTokenEntity): string | null {
-    if (token.token === null) return null;
-    return mayReadStoredValue(actor, token.roles.map((role) => role.name)) ? token.token : null;
   }
 
   /**

@@ -2,7 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { EntityManager, Repository } from 'typeorm';
 import { BuiltinRole } from '../role/builtin-roles.js';
+import type { IdentitySource } from '../auth/principal.js';
 import { IdentityEntity } from './identity.entity.js';
+import type { IdentityView } from './identity.mapper.js';
 
 /** Database access for identities, by intent. */
 @Injectable()
@@ -21,20 +23,41 @@ export class IdentityRepository {
     return this.repo(manager).findOne({ where: { nameKey }, relations: { roles: true } });
   }
 
-  /** A page of identities by id, optionally those whose name contains `search`. */
-  async list(skip: number, take: number, search?: string): Promise<[IdentityEntity[], number]> {
-    const query = this.identities.createQueryBuilder('identity').orderBy('identity.id', 'ASC').skip(skip).take(take);
+  /**
+   * A page of identities by id, optionally those whose name contains `search`, and how many match in all: one
+   * query (the total counted beside the page, the roles of the page's rows aggregated in SQL).
+   */
+  async list(skip: number, take: number, search?: string): Promise<[IdentityView[], number]> {
+    const params: unknown[] = [take, skip];
+    let where = '';
     if (search) {
-      query.where('identity.name_key LIKE :pattern', { pattern: `%${search.normalize('NFKC').toLowerCase().replace(/[\\%_]/g, '\\$&')}%` });
+      params.push(`%${search.normalize('NFKC').toLowerCase().replace(/[\\%_]/g, '\\$&')}%`);
+      where = 'WHERE i.name_key LIKE $3';
     }
-    const [page, total] = await query.getManyAndCount();
-    // Roles loaded in a second query: joining them into a paged query would page over role rows.
-    if (page.length > 0) {
-      const withRoles = await this.identities.find({ where: page.map(({ id }) => ({ id })), relations: { roles: true } });
-      const byId = new Map(withRoles.map((identity) => [identity.id, identity]));
-      return [page.map((identity) => byId.get(identity.id) ?? identity), total];
-    }
-    return [page, total];
+    const rows = (await this.identities.query(
+      `SELECT p.*, ARRAY(SELECT r.name FROM identity_role ir JOIN role r ON r.id = ir.role_id WHERE ir.identity_id = p.id) AS roles
+         FROM (SELECT i.id, i.name, i.source, i.disabled, i.password_hash IS NOT NULL AS has_password, i.created_at, i.updated_at,
+                      count(*) OVER ()::int AS total
+                 FROM identity i ${where}
+                ORDER BY i.id LIMIT $1 OFFSET $2) p
+        ORDER BY p.id`,
+      params,
+    )) as Array<{ id: number; name: string; source: IdentitySource; disabled: boolean; has_password: boolean; created_at: Date; updated_at: Date; roles: string[]; total: number }>;
+    const page = rows.map((row) => ({
+      id: row.id,
+      name: row.name,
+      source: row.source,
+      roles: row.roles,
+      disabled: row.disabled,
+      hasPassword: row.has_password,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+    }));
+    if (rows.length > 0) return [page, rows[0].total];
+    if (skip === 0) return [[], 0];
+    // Past the last page: the rows carried no total.
+    const [{ total }] = (await this.identities.query(`SELECT count(*)::int AS total FROM identity i ${where.replace('$3', '$1')}`, params.slice(2))) as Array<{ total: number }>;
+    return [[], total];
   }
 
   count(manager?: EntityManager): Promise<number> {
