@@ -1,6 +1,7 @@
 import { ConflictException, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { In, type DataSource, type EntityManager } from 'typeorm';
+import type { IdentitySource } from '../auth/principal.js';
 import { IdentityEntity } from '../identity/identity.entity.js';
 import { RoleEntity } from '../role/role.entity.js';
 import { AppTokenTombstoneEntity } from './app-token-tombstone.entity.js';
@@ -14,6 +15,15 @@ export interface RevokedDescendant {
   identity: { id: number; name: string };
 }
 
+/** An identity a token is granted to, as a grant needs it. */
+export interface Grantee {
+  id: number;
+  name: string;
+  source: IdentitySource;
+  disabled: boolean;
+  roles: Array<{ id: number; name: string; nameKey: string }>;
+}
+
 /** A token of a caller's chain (itself or an ancestor), as locked for a grant. */
 export interface ChainLink {
   id: number;
@@ -22,14 +32,13 @@ export interface ChainLink {
   identityDisabled: boolean;
 }
 
-/** The columns of a new token record. */
-export type NewToken = Pick<
+/** The columns of a new token record, and its roles' ids. */
+export type NewToken = { roleIds: readonly number[] } & Pick<
   AppTokenEntity,
   | 'hash'
   | 'tokenSha256'
   | 'token'
   | 'identityId'
-  | 'roles'
   | 'createdAt'
   | 'expiresAt'
   | 'jwtExpiresAt'
@@ -60,8 +69,36 @@ export class AppTokenRepository {
     return manager.getRepository(AppTokenEntity).findOneOrFail({ where: { id }, relations: WITH_ROLES });
   }
 
-  insert(manager: EntityManager, token: NewToken): Promise<AppTokenEntity> {
-    return manager.save(manager.create(AppTokenEntity, { ...token, revokedAt: null, lastUsedAt: null, lastUsedAddress: null }));
+  /** Stores a new token and its roles in one statement; its id. */
+  async insert(manager: EntityManager, token: NewToken): Promise<number> {
+    const [{ id }] = (await manager.query(
+      `WITH created AS (
+         INSERT INTO app_token (hash, token_sha256, token, identity_id, created_at, expires_at, jwt_expires_at, description, origin,
+                                created_by_identity_id, created_by_name, rotated_from_id, parent_token_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+         RETURNING id
+       ), roles AS (
+         INSERT INTO app_token_role (app_token_id, role_id) SELECT created.id, role_id FROM created, unnest($14::int[]) AS role_id
+       )
+       SELECT id FROM created`,
+      [
+        token.hash,
+        token.tokenSha256,
+        token.token,
+        token.identityId,
+        token.createdAt,
+        token.expiresAt,
+        token.jwtExpiresAt,
+        token.description,
+        token.origin,
+        token.createdByIdentityId,
+        token.createdByName,
+        token.rotatedFromId,
+        token.parentTokenId,
+        [...new Set(token.roleIds)],
+      ],
+    )) as Array<{ id: number }>;
+    return id;
   }
 
   async setRevokedAt(manager: EntityManager, id: number, at: Date): Promise<void> {
@@ -100,26 +137,23 @@ export class AppTokenRepository {
    * share-locked, root first (the order a revocation locks in, so the two never deadlock). A concurrent
    * revocation or removal of any of them then either commits first (and is seen here) or waits for the grant to
    * commit, and its descendant statement, which starts later, finds the new child. Null when a link has gone.
+   * A chain of `limit` links may be longer still: the caller refuses it.
    */
   async lockChain(manager: EntityManager, id: number, limit: number): Promise<ChainLink[] | null> {
-    const ids = (await manager.query(
+    // One statement: the walk up the chain, then its rows locked in ORDER BY order (locking happens above the sort).
+    const rows = (await manager.query(
       `WITH RECURSIVE up(id, depth) AS (
          SELECT $1::int, 0
          UNION ALL
          SELECT t.parent_token_id, up.depth + 1 FROM app_token t JOIN up ON t.id = up.id WHERE t.parent_token_id IS NOT NULL AND up.depth + 1 < $2
        )
-       SELECT id FROM up ORDER BY depth`,
-      [id, limit],
-    )) as Array<{ id: number }>;
-    const rows = (await manager.query(
-      `SELECT t.id, t.parent_token_id, t.expires_at, t.revoked_at, i.disabled
-         FROM app_token t JOIN identity i ON i.id = t.identity_id
-        WHERE t.id = ANY($1::int[])
-        ORDER BY array_position($1::int[], t.id) DESC
+       SELECT t.id, t.expires_at, t.revoked_at, i.disabled, (SELECT count(*)::int FROM up) AS links
+         FROM app_token t JOIN up ON up.id = t.id JOIN identity i ON i.id = t.identity_id
+        ORDER BY up.depth DESC
           FOR SHARE OF t`,
-      [ids.map((row) => row.id)],
-    )) as Array<{ id: number; parent_token_id: number | null; expires_at: Date | null; revoked_at: Date | null; disabled: boolean }>;
-    if (rows.length !== ids.length) return null;
+      [id, limit],
+    )) as Array<{ id: number; expires_at: Date | null; revoked_at: Date | null; disabled: boolean; links: number }>;
+    if (rows.length === 0 || rows.length !== rows[0].links) return null;
     return rows.reverse().map((row) => ({ id: row.id, expiresAt: row.expires_at, revokedAt: row.revoked_at, identityDisabled: row.disabled }));
   }
 
@@ -143,20 +177,6 @@ export class AppTokenRepository {
     return row.found;
   }
 
-  /** How many ancestors token `id` has (parent, its parent, ...), counted up to `limit`. */
-  async ancestorCount(manager: EntityManager, id: number, limit: number): Promise<number> {
-    const [row] = (await manager.query(
-      `WITH RECURSIVE up(id, depth) AS (
-         SELECT parent_token_id, 1 FROM app_token WHERE id = $1 AND parent_token_id IS NOT NULL
-         UNION ALL
-         SELECT t.parent_token_id, up.depth + 1 FROM app_token t JOIN up ON t.id = up.id WHERE t.parent_token_id IS NOT NULL AND up.depth < $2
-       )
-       SELECT coalesce(max(depth), 0)::int AS count FROM up`,
-      [id, limit],
-    )) as Array<{ count: number }>;
-    return row.count;
-  }
-
   /**
    * Revokes at `at` every token granted, directly or down the line, with one of `parents` (token ids, or
    * all the tokens of an identity), unless it is already revoked by then. Returns those it revoked.
@@ -178,9 +198,16 @@ export class AppTokenRepository {
     return rows.map((row) => ({ id: row.id, hash: row.hash, parentTokenId: row.parent_token_id, identity: { id: row.identity_id, name: row.identity_name } }));
   }
 
-  /** The identity a grant names (by id or folded name), with its roles. */
-  findIdentity(manager: EntityManager, ref: { id: number } | { nameKey: string }): Promise<IdentityEntity | null> {
-    return manager.getRepository(IdentityEntity).findOne({ where: 'id' in ref ? { id: ref.id } : { nameKey: ref.nameKey }, relations: { roles: true } });
+  /** The identity a grant names (by id or folded name), with its roles: one row. */
+  async findGrantee(manager: EntityManager, ref: { id: number } | { nameKey: string }): Promise<Grantee | null> {
+    const rows = (await manager.query(
+      `SELECT i.id, i.name, i.source, i.disabled,
+              coalesce((SELECT json_agg(json_build_object('id', r.id, 'name', r.name, 'nameKey', r.name_key))
+                          FROM identity_role ir JOIN role r ON r.id = ir.role_id WHERE ir.identity_id = i.id), '[]') AS roles
+         FROM identity i WHERE ${'id' in ref ? 'i.id = $1' : 'i.name_key = $1'}`,
+      ['id' in ref ? ref.id : ref.nameKey],
+    )) as Grantee[];
+    return rows[0] ?? null;
   }
 
   /** Roles whose folded names are among `keys`. */

@@ -8,7 +8,6 @@ import { APP_CONFIG } from '../config/config.module.js';
 import { databaseNow } from '../database/clock.js';
 import { UnitOfWork, type Transaction } from '../database/unit-of-work.js';
 import { identityNameKey } from '../identity/identity-name.js';
-import type { IdentityEntity } from '../identity/identity.entity.js';
 import {
   childExpiry,
   grantableRoles,
@@ -23,8 +22,8 @@ import {
 } from './app-token-policy.js';
 import type { AppTokenEntity } from './app-token.entity.js';
 import { MAX_TOKEN_CHAIN } from './app-token-verifier.js';
-import { toAppTokenDto } from './app-token.mapper.js';
-import { AppTokenRepository } from './app-token.repository.js';
+import { appTokenDtoOf, toAppTokenDto, type TokenView } from './app-token.mapper.js';
+import { AppTokenRepository, type Grantee } from './app-token.repository.js';
 import type { AppTokenDto, LifetimePolicyDto } from './dto/app-token.dto.js';
 import { TokenIssuer } from './token-issuer.js';
 
@@ -85,7 +84,7 @@ export class AppTokenService {
       });
       return created;
     });
-    return toAppTokenDto(token, value);
+    return appTokenDtoOf(token, value);
   }
 
   /** Idempotent: a revoked token stays revoked with its first revocation date. */
@@ -104,7 +103,7 @@ export class AppTokenService {
 
   /** A new token with the same identity, roles and lifetime; the old one revoked now or after `graceSeconds`. */
   async rotate(actor: Principal, id: number, graceSeconds: number, address: string): Promise<AppTokenDto> {
-    let created: { token: AppTokenEntity; value: string } | undefined;
+    let created: { token: TokenView; value: string } | undefined;
     // The chains a rotation checks (the old token's ancestors, the caller token's), share-locked root first
     // before the old token is locked: in the other order a concurrent revocation of an ancestor, which locks
     // it and then its subtree, deadlocked with the rotation.
@@ -164,7 +163,7 @@ export class AppTokenService {
       // Tokens granted with the old one end with it.
       await this.revokeDescendants(tx, actor, [old.id], revokedAt, address);
     });
-    return toAppTokenDto(created!.token, created!.value);
+    return appTokenDtoOf(created!.token, created!.value);
   }
 
   async delete(actor: Principal, id: number, address: string): Promise<void> {
@@ -226,7 +225,8 @@ export class AppTokenService {
     if (end !== null && end.getTime() <= now) throw new ConflictException('the app token this request was made with (or one it was granted with) has been revoked or has expired meanwhile');
     if (chain!.some((link) => link.identityDisabled)) throw new ConflictException('the app token this request was made with (or one it was granted with) belongs to a disabled identity');
     // Verification refuses longer chains: do not hand out a token that could never work.
-    if ((await this.tokens.ancestorCount(tx.manager, parentId, MAX_TOKEN_CHAIN)) >= MAX_TOKEN_CHAIN) {
+    // The chain was walked up to MAX_TOKEN_CHAIN + 1 links: all of them found means the parent has MAX_TOKEN_CHAIN ancestors or more.
+    if (chain!.length > MAX_TOKEN_CHAIN) {
       throw new BadRequestException(`a token can be granted with a chain of at most ${MAX_TOKEN_CHAIN} app tokens; grant this one with a session or a token nearer the start`);
     }
     const explicit = request.expiration !== undefined || request.lifespanDays !== undefined;
@@ -249,8 +249,8 @@ export class AppTokenService {
   }
 
   /** The identity a grant is for: the caller, or (Administrators only) another one. */
-  private async grantee(tx: Transaction, actor: Principal, ref: GrantRequest['identity']): Promise<IdentityEntity> {
-    const identity = await this.tokens.findIdentity(
+  private async grantee(tx: Transaction, actor: Principal, ref: GrantRequest['identity']): Promise<Grantee> {
+    const identity = await this.tokens.findGrantee(
       tx.manager,
       ref?.id !== undefined ? { id: ref.id } : ref?.name !== undefined ? { nameKey: identityNameKey(ref.name) } : { id: actor.identityId },
     );
