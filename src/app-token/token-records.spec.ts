@@ -113,6 +113,19 @@ describe('TokenRecords', () => {
     expect(pending).toHaveLength(3);
   });
 
+  it('keeps a token\'s SHA-256 in memory of its own, not a slice of a pooled slab a cache entry would pin', async () => {
+    const { records, pending, tick } = harness();
+    const answer = records.token(HASH);
+    await tick();
+    // As pg parses bytea: a small Buffer.from(hex) is a slice of Buffer's shared 8 KiB pool.
+    const pooled = Buffer.from('ab'.repeat(32), 'hex');
+    expect(pooled.buffer.byteLength).toBeGreaterThan(32);
+    pending[0].resolve([{ ...row(1), token_sha256: pooled }]);
+    const record = await answer;
+    expect(record!.tokenSha256.buffer.byteLength).toBe(32);
+    expect(Buffer.from(record!.tokenSha256).equals(pooled)).toBe(true);
+  });
+
   it('shares one load of an identity among concurrent misses', async () => {
     const { records, pending, tick } = harness();
     const answers = Promise.all([records.identity(7), records.identity(7)]);
