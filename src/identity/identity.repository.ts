@@ -6,6 +6,33 @@ import type { IdentitySource } from '../auth/principal.js';
 import { IdentityEntity } from './identity.entity.js';
 import type { IdentityView } from './identity.mapper.js';
 
+const VIEW_COLUMNS = 'i.id, i.name, i.source, i.disabled, i.password_hash IS NOT NULL AS has_password, i.created_at, i.updated_at';
+const ROLES_OF = (identityId: string) => `ARRAY(SELECT r.name FROM identity_role ir JOIN role r ON r.id = ir.role_id WHERE ir.identity_id = ${identityId})`;
+
+interface IdentityRow {
+  id: number;
+  name: string;
+  source: IdentitySource;
+  disabled: boolean;
+  has_password: boolean;
+  created_at: Date;
+  updated_at: Date;
+  roles: string[];
+}
+
+function toView(row: IdentityRow): IdentityView {
+  return {
+    id: row.id,
+    name: row.name,
+    source: row.source,
+    roles: row.roles,
+    disabled: row.disabled,
+    hasPassword: row.has_password,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
 /** Database access for identities, by intent. */
 @Injectable()
 export class IdentityRepository {
@@ -23,6 +50,15 @@ export class IdentityRepository {
     return this.repo(manager).findOne({ where: { nameKey }, relations: { roles: true } });
   }
 
+  /** One identity as its answer shows it: one row, its roles aggregated in SQL. */
+  async getView(id: number): Promise<IdentityView | null> {
+    const rows = (await this.identities.query(
+      `SELECT ${VIEW_COLUMNS}, ${ROLES_OF('i.id')} AS roles FROM identity i WHERE i.id = $1`,
+      [id],
+    )) as IdentityRow[];
+    return rows.length === 0 ? null : toView(rows[0]);
+  }
+
   /**
    * A page of identities by id, optionally those whose name contains `search`, and how many match in all: one
    * query (the total counted beside the page, the roles of the page's rows aggregated in SQL).
@@ -35,25 +71,14 @@ export class IdentityRepository {
       where = 'WHERE i.name_key LIKE $3';
     }
     const rows = (await this.identities.query(
-      `SELECT p.*, ARRAY(SELECT r.name FROM identity_role ir JOIN role r ON r.id = ir.role_id WHERE ir.identity_id = p.id) AS roles
-         FROM (SELECT i.id, i.name, i.source, i.disabled, i.password_hash IS NOT NULL AS has_password, i.created_at, i.updated_at,
-                      count(*) OVER ()::int AS total
+      `SELECT p.*, ${ROLES_OF('p.id')} AS roles
+         FROM (SELECT ${VIEW_COLUMNS}, count(*) OVER ()::int AS total
                  FROM identity i ${where}
                 ORDER BY i.id LIMIT $1 OFFSET $2) p
         ORDER BY p.id`,
       params,
-    )) as Array<{ id: number; name: string; source: IdentitySource; disabled: boolean; has_password: boolean; created_at: Date; updated_at: Date; roles: string[]; total: number }>;
-    const page = rows.map((row) => ({
-      id: row.id,
-      name: row.name,
-      source: row.source,
-      roles: row.roles,
-      disabled: row.disabled,
-      hasPassword: row.has_password,
-      createdAt: row.created_at,
-      updatedAt: row.updated_at,
-    }));
-    if (rows.length > 0) return [page, rows[0].total];
+    )) as Array<IdentityRow & { total: number }>;
+    if (rows.length > 0) return [rows.map(toView), rows[0].total];
     if (skip === 0) return [[], 0];
     // Past the last page: the rows carried no total.
     const [{ total }] = (await this.identities.query(`SELECT count(*)::int AS total FROM identity i ${where.replace('$3', '$1')}`, params.slice(2))) as Array<{ total: number }>;

@@ -47,7 +47,9 @@ export class IdentityService {
   }
 
   async get(id: number): Promise<IdentityDto> {
-    return toIdentityDto(await this.getEntity(id));
+    const identity = await this.identities.getView(id);
+    if (!identity) throw new NotFoundException(`identity ${id} not found`);
+    return identityDtoOf(identity);
   }
 
   async create(actor: Principal, dto: CreateIdentityDto, address: string): Promise<IdentityDto> {
