@@ -30,7 +30,7 @@ const SORT_COLUMNS: Record<TokenSortField, { column: string; alias: string; null
   description: { column: 't.description', alias: 'description', nullsAsLatest: false },
 };
 
-/** The columns a token's view needs, its identity's beside them (the page query sorts on these names). */
+/** The columns a token's view needs, its identity's beside them (the page's outer query sorts on these names). */
 const TOKEN_COLUMNS = `t.id, t.token, t.created_at, t.expires_at, t.revoked_at, t.description, t.last_used_at,
        i.id AS identity_id, i.name AS identity_name, i.source AS identity_source, i.name_key AS identity_name_key`;
 
@@ -76,7 +76,7 @@ function toView(row: TokenRow): TokenView {
 export class AppTokenReadRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** A page of tokens in the order asked for (ties broken by id, so pages never overlap), and how many match in all. */
+  /** A page of tokens in the order asked for (ties broken by id, so pages never overlap), and how many match in all: one query. */
   async page(filter: TokenPageFilter): Promise<[TokenView[], number]> {
     const params: unknown[] = [];
     const param = (value: unknown) => `$${params.push(value)}`;
@@ -91,13 +91,18 @@ export class AppTokenReadRepository {
       where.push(`(t.description ILIKE ${pattern} OR i.name ILIKE ${pattern})`);
     }
     const matching = `FROM app_token t JOIN identity i ON i.id = t.identity_id${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''}`;
+    // Every token has its identity (a foreign key, not null): unless a filter reads the identity, count tokens alone.
+    const readsIdentity = filter.identityNameKey !== undefined || Boolean(filter.search);
+    const counted = readsIdentity ? matching : `FROM app_token t${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''}`;
     const { column, alias, nullsAsLatest } = SORT_COLUMNS[filter.sort];
     const direction = filter.order === 'asc' ? 'ASC' : 'DESC';
     const nulls = nullsAsLatest === (direction === 'ASC') ? 'NULLS LAST' : 'NULLS FIRST';
-    // The page first (count(*) OVER () is the total before LIMIT), then the roles of its rows only.
+    // The page first (a top-N sort, or an index, for the LIMIT), then the roles of its rows only; the total is an
+    // uncorrelated subquery, counted once. (count(*) OVER () would sort and buffer every matching row: 0.4 s with
+    // 100,000 tokens.)
     const rows = (await this.dataSource.query(
-      `SELECT p.*, ${ROLE_COLUMNS}
-         FROM (SELECT ${TOKEN_COLUMNS}, count(*) OVER ()::int AS total ${matching}
+      `SELECT p.*, ${ROLE_COLUMNS}, (SELECT count(*)::int ${counted}) AS total
+         FROM (SELECT ${TOKEN_COLUMNS} ${matching}
                 ORDER BY ${column} ${direction} ${nulls}, t.id ${direction}
                 LIMIT ${param(filter.take)} OFFSET ${param(filter.skip)}) p
         ORDER BY p.${alias} ${direction} ${nulls}, p.id ${direction}`,
@@ -106,7 +111,7 @@ export class AppTokenReadRepository {
     if (rows.length > 0) return [rows.map(toView), rows[0].total!];
     if (filter.skip === 0) return [[], 0];
     // Past the last page: the rows carried no total.
-    const [{ total }] = (await this.dataSource.query(`SELECT count(*)::int AS total ${matching}`, params.slice(0, -2))) as Array<{ total: number }>;
+    const [{ total }] = (await this.dataSource.query(`SELECT count(*)::int AS total ${counted}`, params.slice(0, -2))) as Array<{ total: number }>;
     return [[], total];
   }
 

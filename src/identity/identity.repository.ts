@@ -61,7 +61,7 @@ export class IdentityRepository {
 
   /**
    * A page of identities by id, optionally those whose name contains `search`, and how many match in all: one
-   * query (the total counted beside the page, the roles of the page's rows aggregated in SQL).
+   * query (the total an uncorrelated subquery counted once, the roles of the page's rows aggregated in SQL).
    */
   async list(skip: number, take: number, search?: string): Promise<[IdentityView[], number]> {
     const params: unknown[] = [take, skip];
@@ -71,8 +71,8 @@ export class IdentityRepository {
       where = 'WHERE i.name_key LIKE $3';
     }
     const rows = (await this.identities.query(
-      `SELECT p.*, ${ROLES_OF('p.id')} AS roles
-         FROM (SELECT ${VIEW_COLUMNS}, count(*) OVER ()::int AS total
+      `SELECT p.*, ${ROLES_OF('p.id')} AS roles, (SELECT count(*)::int FROM identity i ${where}) AS total
+         FROM (SELECT ${VIEW_COLUMNS}
                  FROM identity i ${where}
                 ORDER BY i.id LIMIT $1 OFFSET $2) p
         ORDER BY p.id`,
