@@ -282,6 +282,24 @@ describe('app tokens', () => {
       expect((await t.http.get('/api/v1/apptoken?pageSize=501', { session: admin })).status).toBe(400);
       expect((await t.http.get('/api/v1/apptoken?revoked=maybe', { session: admin })).status).toBe(400);
     });
+
+    it('shows a token in a list exactly as on its own, and counts all pages even past the last one', async () => {
+      const granted = (await t.http.post('/api/v1/apptoken/grant', { identity: { name: 'reader1' }, description: '100%_match', lifespanDays: 7 }, { session: admin })).body;
+      const listed = await t.http.get('/api/v1/apptoken?search=100%25_', { session: admin });
+      expect(listed.body).toEqual([{ ...granted, token: null }]);
+      expect(listed.headers.get('x-total-count')).toBe('1');
+      expect((await t.http.get(`/api/v1/apptoken/${granted.id}`, { session: admin })).body).toEqual({ ...granted, token: null });
+      // The identity's own roles beside the token's, both in PSU's order.
+      expect(granted.identity).toEqual({ id: granted.identity.id, name: 'reader1', source: expect.any(String), role: expect.any(String) });
+      const all = await t.http.get('/api/v1/apptoken?pageSize=500', { session: admin });
+      const past = await t.http.get('/api/v1/apptoken?page=1000&pageSize=500', { session: admin });
+      expect(past.body).toEqual([]);
+      expect(past.headers.get('x-total-count')).toBe(String(all.body.length));
+      const none = await t.http.get('/api/v1/apptoken?search=no-such-description-anywhere', { session: admin });
+      expect(none.body).toEqual([]);
+      expect(none.headers.get('x-total-count')).toBe('0');
+      await t.http.delete(`/api/v1/apptoken/${granted.id}`, { session: admin });
+    });
   });
 
   describe('sorting the list', () => {

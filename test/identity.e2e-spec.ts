@@ -101,6 +101,19 @@ describe('identities', () => {
     expect((await t.http.get('/api/v1/identity?search=%25', { session: admin })).body).toEqual([]);
   });
 
+  it('shows an identity in the list exactly as on its own, and counts all pages even past the last one', async () => {
+    const [listed] = (await t.http.get('/api/v1/identity?search=ALICE', { session: admin })).body;
+    expect(listed).toEqual((await t.http.get(`/api/v1/identity/${listed.id}`, { session: admin })).body);
+    expect(Object.keys(listed).sort()).toEqual(['created', 'disabled', 'hasPassword', 'id', 'name', 'role', 'roles', 'source', 'updated']);
+    const total = (await t.http.get('/api/v1/identity?pageSize=1', { session: admin })).headers.get('x-total-count');
+    const past = await t.http.get('/api/v1/identity?page=1000&pageSize=500', { session: admin });
+    expect(past.body).toEqual([]);
+    expect(past.headers.get('x-total-count')).toBe(total);
+    const pastSearch = await t.http.get('/api/v1/identity?search=alice&page=3', { session: admin });
+    expect(pastSearch.body).toEqual([]);
+    expect(pastSearch.headers.get('x-total-count')).toBe('1');
+  });
+
   it('answers 404 for an identity that does not exist and 400 for a malformed id', async () => {
     expect((await t.http.get('/api/v1/identity/999999', { session: admin })).status).toBe(404);
     expect((await t.http.get('/api/v1/identity/abc', { session: admin })).status).toBe(400);

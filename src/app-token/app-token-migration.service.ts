@@ -8,7 +8,7 @@ import { UnitOfWork } from '../database/unit-of-work.js';
 import { IDENTITY_NAME_MESSAGE, identityNameKey, isValidIdentityName } from '../identity/identity-name.js';
 import { roleNameKey } from '../role/role-name.js';
 import { lifetimePolicy, lifetimeProblem, type LifetimePolicy } from './app-token-policy.js';
-import { toAppTokenDto } from './app-token.mapper.js';
+import { appTokenDtoOf } from './app-token.mapper.js';
 import { AppTokenRepository } from './app-token.repository.js';
 import type { AppTokenDto, MigrateTokenDto } from './dto/app-token.dto.js';
 import { SigningKeys } from './signing-keys.js';
@@ -89,7 +89,7 @@ export class AppTokenMigrationService {
         await tx.audit({ action: AuditAction.TokenMigrated, actor, targetIdentity: identity, targetTokenId: token.id, address, detail: { roles: roles.map((r) => r.name) } });
         return token;
       });
-      return toAppTokenDto(token, dto.token);
+      return appTokenDtoOf(token, dto.token);
     } catch (error) {
       if (isUniqueViolation(error)) throw new ConflictException('this token is already stored here');
       throw error;

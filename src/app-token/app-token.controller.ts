@@ -9,6 +9,7 @@ import { IdParam } from '../common/id.pipe.js';
 import { setTotalCount } from '../common/pagination.js';
 import { BuiltinRole } from '../role/builtin-roles.js';
 import { AppTokenMigrationService } from './app-token-migration.service.js';
+import { AppTokenQueryService } from './app-token-query.service.js';
 import { AppTokenService } from './app-token.service.js';
 import { AppTokenDto, GrantBodyDto, GrantQueryDto, LifetimePolicyDto, ListTokensQueryDto, MigrateTokenDto, RotateTokenDto } from './dto/app-token.dto.js';
 import { ApiErrors } from '../common/api-errors.js';
@@ -18,6 +19,7 @@ import { ApiErrors } from '../common/api-errors.js';
 export class AppTokenController {
   constructor(
     private readonly tokens: AppTokenService,
+    private readonly queries: AppTokenQueryService,
     private readonly migration: AppTokenMigrationService,
   ) {}
 
@@ -92,7 +94,7 @@ export class AppTokenController {
   @ApiOkResponse({ type: [AppTokenDto], headers: { 'X-Total-Count': { description: 'Tokens matching, all pages', schema: { type: 'integer' } } } })
   @Authenticated({ summary: "Tokens (newest first unless `sort`/`order` say otherwise): all for Administrators, the caller's own otherwise" })
   async list(@Auth() actor: Principal, @Query() query: ListTokensQueryDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<AppTokenDto[]> {
-    const [tokens, total] = await this.tokens.list(actor, query);
+    const [tokens, total] = await this.queries.list(actor, query);
     setTotalCount(reply, total);
     return tokens;
   }
@@ -102,7 +104,7 @@ export class AppTokenController {
   @ApiOkResponse({ type: AppTokenDto })
   @Authenticated({ summary: 'One token (its owner or an Administrator; 404 to anyone else)' })
   get(@Auth() actor: Principal, @IdParam() id: number): Promise<AppTokenDto> {
-    return this.tokens.get(actor, id);
+    return this.queries.get(actor, id);
   }
 
   @Post(':id/revoke')

@@ -3,10 +3,42 @@ import { sortRoleNames } from '../role/sort-role-names.js';
 import type { AppTokenEntity } from './app-token.entity.js';
 import type { AppTokenDto } from './dto/app-token.dto.js';
 
+/** What a token's answer shows of it: read as one row for lists, or taken from a token just written. */
+export interface TokenView {
+  id: number;
+  /** The stored value (enhanced security off), shown only as policy allows. */
+  token: string | null;
+  identity: { id: number; name: string; source: string; roles: readonly string[] };
+  roles: readonly string[];
+  createdAt: Date;
+  expiresAt: Date | null;
+  revokedAt: Date | null;
+  description: string;
+  lastUsedAt: Date | null;
+}
+
+export function tokenViewOf(token: AppTokenEntity): TokenView {
+  return {
+    id: token.id,
+    token: token.token,
+    identity: { id: token.identity.id, name: token.identity.name, source: token.identity.source, roles: (token.identity.roles ?? []).map((role) => role.name) },
+    roles: token.roles.map((role) => role.name),
+    createdAt: token.createdAt,
+    expiresAt: token.expiresAt,
+    revokedAt: token.revokedAt,
+    description: token.description,
+    lastUsedAt: token.lastUsedAt,
+  };
+}
+
 /** A token as PSU shows it; `value` only in the response that creates it (or as policy allows). */
 export function toAppTokenDto(token: AppTokenEntity, value: string | null, now = Date.now()): AppTokenDto {
-  const roles = sortRoleNames(token.roles.map((role) => role.name));
-  const identityRoles = sortRoleNames((token.identity.roles ?? []).map((role) => role.name));
+  return appTokenDtoOf(tokenViewOf(token), value, now);
+}
+
+export function appTokenDtoOf(token: TokenView, value: string | null, now = Date.now()): AppTokenDto {
+  const roles = sortRoleNames(token.roles);
+  const identityRoles = sortRoleNames(token.identity.roles);
   return {
     id: token.id,
     token: value,

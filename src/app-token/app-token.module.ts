@@ -11,6 +11,8 @@ import { AppTokenHousekeepingService } from './app-token-housekeeping.service.js
 import { AppTokenController } from './app-token.controller.js';
 import { AppTokenEntity } from './app-token.entity.js';
 import { AppTokenMigrationService } from './app-token-migration.service.js';
+import { AppTokenQueryService } from './app-token-query.service.js';
+import { AppTokenReadRepository } from './app-token-read.repository.js';
 import { AppTokenRepository } from './app-token.repository.js';
 import { AppTokenService } from './app-token.service.js';
 import { AppTokenStrategy } from './app-token.strategy.js';
@@ -31,8 +33,10 @@ import { TokenRecords } from './token-records.js';
       useFactory: (config: AppConfig) => new SigningKeys(config.jwt.signingKey!, config.jwt.previousSigningKeys),
     },
     AppTokenService,
+    AppTokenQueryService,
     AppTokenMigrationService,
     AppTokenRepository,
+    AppTokenReadRepository,
     TokenIssuer,
     TokenMinter,
     AppTokenVerifier,

@@ -1,11 +1,11 @@
 import { ConflictException, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { Brackets, In, type DataSource, type EntityManager } from 'typeorm';
+import { In, type DataSource, type EntityManager } from 'typeorm';
+import type { IdentitySource } from '../auth/principal.js';
 import { IdentityEntity } from '../identity/identity.entity.js';
 import { RoleEntity } from '../role/role.entity.js';
 import { AppTokenTombstoneEntity } from './app-token-tombstone.entity.js';
 import { AppTokenEntity } from './app-token.entity.js';
-import type { SortOrder, TokenSortField } from './dto/app-token.dto.js';
 
 /** A token revoked because its parent (or an ancestor) was. */
 export interface RevokedDescendant {
@@ -13,6 +13,15 @@ export interface RevokedDescendant {
   hash: string;
   parentTokenId: number;
   identity: { id: number; name: string };
+}
+
+/** An identity a token is granted to, as a grant needs it. */
+export interface Grantee {
+  id: number;
+  name: string;
+  source: IdentitySource;
+  disabled: boolean;
+  roles: Array<{ id: number; name: string; nameKey: string }>;
 }
 
 /** A token of a caller's chain (itself or an ancestor), as locked for a grant. */
@@ -23,40 +32,13 @@ export interface ChainLink {
   identityDisabled: boolean;
 }
 
-export interface TokenPageFilter {
-  skip: number;
-  take: number;
-  /** Only this identity's tokens (a caller who is not an Administrator). */
-  ownerId?: number;
-  identityId?: number;
-  identityNameKey?: string;
-  revoked?: boolean;
-  expired?: boolean;
-  search?: string;
-  sort: TokenSortField;
-  order: SortOrder;
-}
-
-/**
- * The column each sort field orders by, and where its nulls go: a token that never expires ends last
- * ("latest"), one never used ends first ("earliest").
- */
-const SORT_COLUMNS: Record<TokenSortField, { column: string; nullsAsLatest: boolean }> = {
-  created: { column: 'token.createdAt', nullsAsLatest: false },
-  expiration: { column: 'token.expiresAt', nullsAsLatest: true },
-  lastUsed: { column: 'token.lastUsedAt', nullsAsLatest: false },
-  identity: { column: 'identity.nameKey', nullsAsLatest: false },
-  description: { column: 'token.description', nullsAsLatest: false },
-};
-
-/** The columns of a new token record. */
-export type NewToken = Pick<
+/** The columns of a new token record, and its roles' ids. */
+export type NewToken = { roleIds: readonly number[] } & Pick<
   AppTokenEntity,
   | 'hash'
   | 'tokenSha256'
   | 'token'
   | 'identityId'
-  | 'roles'
   | 'createdAt'
   | 'expiresAt'
   | 'jwtExpiresAt'
@@ -75,42 +57,6 @@ const WITH_ROLES = { roles: true, identity: { roles: true } } as const;
 export class AppTokenRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** A page of tokens in the order asked for (ties broken by id, so pages never overlap), with their roles and their identity's. */
-  page(filter: TokenPageFilter): Promise<[AppTokenEntity[], number]> {
-    const { column, nullsAsLatest } = SORT_COLUMNS[filter.sort];
-    const direction = filter.order === 'asc' ? 'ASC' : 'DESC';
-    const nulls = nullsAsLatest === (direction === 'ASC') ? 'NULLS LAST' : 'NULLS FIRST';
-    const builder = this.dataSource
-      .getRepository(AppTokenEntity)
-      .createQueryBuilder('token')
-      .innerJoinAndSelect('token.identity', 'identity')
-      .leftJoinAndSelect('identity.roles', 'identityRole')
-      .leftJoinAndSelect('token.roles', 'role')
-      .orderBy(column, direction, nulls)
-      .addOrderBy('token.id', direction)
-      .skip(filter.skip)
-      .take(filter.take);
-    if (filter.ownerId !== undefined) builder.andWhere('token.identity_id = :self', { self: filter.ownerId });
-    if (filter.identityId !== undefined) builder.andWhere('token.identity_id = :identityId', { identityId: filter.identityId });
-    if (filter.identityNameKey !== undefined) builder.andWhere('identity.name_key = :identityKey', { identityKey: filter.identityNameKey });
-    if (filter.revoked !== undefined) {
-      builder.andWhere(filter.revoked ? 'token.revoked_at <= now()' : '(token.revoked_at IS NULL OR token.revoked_at > now())');
-    }
-    if (filter.expired !== undefined) {
-      builder.andWhere(filter.expired ? 'token.expires_at <= now()' : '(token.expires_at IS NULL OR token.expires_at > now())');
-    }
-    if (filter.search) {
-      const pattern = `%${filter.search.replace(/[\\%_]/g, '\\$&')}%`;
-      builder.andWhere(new Brackets((where) => where.where('token.description ILIKE :pattern', { pattern }).orWhere('identity.name ILIKE :pattern', { pattern })));
-    }
-    return builder.getManyAndCount();
-  }
-
-  /** One token with its roles and its identity's. */
-  getById(id: number): Promise<AppTokenEntity | null> {
-    return this.dataSource.getRepository(AppTokenEntity).findOne({ where: { id }, relations: WITH_ROLES });
-  }
-
   /** One token, its row locked for the rest of the transaction, with its roles and its identity's. */
   async lockForChange(manager: EntityManager, id: number): Promise<AppTokenEntity | null> {
     const locked = await manager
@@ -123,8 +69,36 @@ export class AppTokenRepository {
     return manager.getRepository(AppTokenEntity).findOneOrFail({ where: { id }, relations: WITH_ROLES });
   }
 
-  insert(manager: EntityManager, token: NewToken): Promise<AppTokenEntity> {
-    return manager.save(manager.create(AppTokenEntity, { ...token, revokedAt: null, lastUsedAt: null, lastUsedAddress: null }));
+  /** Stores a new token and its roles in one statement; its id. */
+  async insert(manager: EntityManager, token: NewToken): Promise<number> {
+    const [{ id }] = (await manager.query(
+      `WITH created AS (
+         INSERT INTO app_token (hash, token_sha256, token, identity_id, created_at, expires_at, jwt_expires_at, description, origin,
+                                created_by_identity_id, created_by_name, rotated_from_id, parent_token_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+         RETURNING id
+       ), roles AS (
+         INSERT INTO app_token_role (app_token_id, role_id) SELECT created.id, role_id FROM created, unnest($14::int[]) AS role_id
+       )
+       SELECT id FROM created`,
+      [
+        token.hash,
+        token.tokenSha256,
+        token.token,
+        token.identityId,
+        token.createdAt,
+        token.expiresAt,
+        token.jwtExpiresAt,
+        token.description,
+        token.origin,
+        token.createdByIdentityId,
+        token.createdByName,
+        token.rotatedFromId,
+        token.parentTokenId,
+        [...new Set(token.roleIds)],
+      ],
+    )) as Array<{ id: number }>;
+    return id;
   }
 
   async setRevokedAt(manager: EntityManager, id: number, at: Date): Promise<void> {
@@ -163,26 +137,23 @@ export class AppTokenRepository {
    * share-locked, root first (the order a revocation locks in, so the two never deadlock). A concurrent
    * revocation or removal of any of them then either commits first (and is seen here) or waits for the grant to
    * commit, and its descendant statement, which starts later, finds the new child. Null when a link has gone.
+   * A chain of `limit` links may be longer still: the caller refuses it.
    */
   async lockChain(manager: EntityManager, id: number, limit: number): Promise<ChainLink[] | null> {
-    const ids = (await manager.query(
+    // One statement: the walk up the chain, then its rows locked in ORDER BY order (locking happens above the sort).
+    const rows = (await manager.query(
       `WITH RECURSIVE up(id, depth) AS (
          SELECT $1::int, 0
          UNION ALL
          SELECT t.parent_token_id, up.depth + 1 FROM app_token t JOIN up ON t.id = up.id WHERE t.parent_token_id IS NOT NULL AND up.depth + 1 < $2
        )
-       SELECT id FROM up ORDER BY depth`,
-      [id, limit],
-    )) as Array<{ id: number }>;
-    const rows = (await manager.query(
-      `SELECT t.id, t.parent_token_id, t.expires_at, t.revoked_at, i.disabled
-         FROM app_token t JOIN identity i ON i.id = t.identity_id
-        WHERE t.id = ANY($1::int[])
-        ORDER BY array_position($1::int[], t.id) DESC
+       SELECT t.id, t.expires_at, t.revoked_at, i.disabled, (SELECT count(*)::int FROM up) AS links
+         FROM app_token t JOIN up ON up.id = t.id JOIN identity i ON i.id = t.identity_id
+        ORDER BY up.depth DESC
           FOR SHARE OF t`,
-      [ids.map((row) => row.id)],
-    )) as Array<{ id: number; parent_token_id: number | null; expires_at: Date | null; revoked_at: Date | null; disabled: boolean }>;
-    if (rows.length !== ids.length) return null;
+      [id, limit],
+    )) as Array<{ id: number; expires_at: Date | null; revoked_at: Date | null; disabled: boolean; links: number }>;
+    if (rows.length === 0 || rows.length !== rows[0].links) return null;
     return rows.reverse().map((row) => ({ id: row.id, expiresAt: row.expires_at, revokedAt: row.revoked_at, identityDisabled: row.disabled }));
   }
 
@@ -206,20 +177,6 @@ export class AppTokenRepository {
     return row.found;
   }
 
-  /** How many ancestors token `id` has (parent, its parent, ...), counted up to `limit`. */
-  async ancestorCount(manager: EntityManager, id: number, limit: number): Promise<number> {
-    const [row] = (await manager.query(
-      `WITH RECURSIVE up(id, depth) AS (
-         SELECT parent_token_id, 1 FROM app_token WHERE id = $1 AND parent_token_id IS NOT NULL
-         UNION ALL
-         SELECT t.parent_token_id, up.depth + 1 FROM app_token t JOIN up ON t.id = up.id WHERE t.parent_token_id IS NOT NULL AND up.depth < $2
-       )
-       SELECT coalesce(max(depth), 0)::int AS count FROM up`,
-      [id, limit],
-    )) as Array<{ count: number }>;
-    return row.count;
-  }
-
   /**
    * Revokes at `at` every token granted, directly or down the line, with one of `parents` (token ids, or
    * all the tokens of an identity), unless it is already revoked by then. Returns those it revoked.
@@ -241,9 +198,16 @@ export class AppTokenRepository {
     return rows.map((row) => ({ id: row.id, hash: row.hash, parentTokenId: row.parent_token_id, identity: { id: row.identity_id, name: row.identity_name } }));
   }
 
-  /** The identity a grant names (by id or folded name), with its roles. */
-  findIdentity(manager: EntityManager, ref: { id: number } | { nameKey: string }): Promise<IdentityEntity | null> {
-    return manager.getRepository(IdentityEntity).findOne({ where: 'id' in ref ? { id: ref.id } : { nameKey: ref.nameKey }, relations: { roles: true } });
+  /** The identity a grant names (by id or folded name), with its roles: one row. */
+  async findGrantee(manager: EntityManager, ref: { id: number } | { nameKey: string }): Promise<Grantee | null> {
+    const rows = (await manager.query(
+      `SELECT i.id, i.name, i.source, i.disabled,
+              coalesce((SELECT json_agg(json_build_object('id', r.id, 'name', r.name, 'nameKey', r.name_key))
+                          FROM identity_role ir JOIN role r ON r.id = ir.role_id WHERE ir.identity_id = i.id), '[]') AS roles
+         FROM identity i WHERE ${'id' in ref ? 'i.id = $1' : 'i.name_key = $1'}`,
+      ['id' in ref ? ref.id : ref.nameKey],
+    )) as Grantee[];
+    return rows[0] ?? null;
   }
 
   /** Roles whose folded names are among `keys`. */

@@ -3,19 +3,16 @@ import { ApiException, ErrorCode } from '../common/error-code.js';
 import { AuditAction } from '../audit/audit.service.js';
 import { isAdministrator, type Principal } from '../auth/principal.js';
 import { NEVER, type Expiration } from '../common/flexible-date.js';
-import { pageWindow } from '../common/pagination.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { databaseNow } from '../database/clock.js';
 import { UnitOfWork, type Transaction } from '../database/unit-of-work.js';
 import { identityNameKey } from '../identity/identity-name.js';
-import type { IdentityEntity } from '../identity/identity.entity.js';
 import {
   childExpiry,
   grantableRoles,
   lifetimePolicy,
   lifetimeProblem,
-  mayReadStoredValue,
   requestedExpiry,
   roleNotHeld,
   roleTheCallerLacks,
@@ -25,9 +22,9 @@ import {
 } from './app-token-policy.js';
 import type { AppTokenEntity } from './app-token.entity.js';
 import { MAX_TOKEN_CHAIN } from './app-token-verifier.js';
-import { toAppTokenDto } from './app-token.mapper.js';
-import { AppTokenRepository, type TokenPageFilter } from './app-token.repository.js';
-import type { AppTokenDto, LifetimePolicyDto, ListTokensQueryDto } from './dto/app-token.dto.js';
+import { appTokenDtoOf, toAppTokenDto, type TokenView } from './app-token.mapper.js';
+import { AppTokenRepository, type Grantee } from './app-token.repository.js';
+import type { AppTokenDto, LifetimePolicyDto } from './dto/app-token.dto.js';
 import { TokenIssuer } from './token-issuer.js';
 
 export interface GrantRequest {
@@ -39,7 +36,7 @@ export interface GrantRequest {
   description?: string;
 }
 
-/** Grants, lists, revokes, rotates and deletes app tokens (contract §3); migration is AppTokenMigrationService's. */
+/** Grants, revokes, rotates and deletes app tokens (contract §3); lists are AppTokenQueryService's, migration AppTokenMigrationService's. */
 @Injectable()
 export class AppTokenService {
   private readonly policy: LifetimePolicy;
@@ -87,34 +84,7 @@ export class AppTokenService {
       });
       return created;
     });
-    return toAppTokenDto(token, value);
-  }
-
-  async list(actor: Principal, query: ListTokensQueryDto): Promise<[AppTokenDto[], number]> {
-    const filter: TokenPageFilter = {
-      ...pageWindow(query),
-      revoked: query.revoked,
-      expired: query.expired,
-      search: query.search,
-      sort: query.sort ?? 'created',
-      order: query.order ?? 'desc',
-    };
-    if (!isAdministrator(actor)) filter.ownerId = actor.identityId;
-    if (query.identity !== undefined) {
-      if (/^\d+$/.test(query.identity)) {
-        const identityId = Number(query.identity);
-        if (identityId > 2_147_483_647) return [[], 0];
-        filter.identityId = identityId;
-      } else filter.identityNameKey = identityNameKey(query.identity);
-    }
-    const [tokens, total] = await this.tokens.page(filter);
-    return [tokens.map((token) => toAppTokenDto(token, this.storedValue(actor, token))), total];
-  }
-
-  async get(actor: Principal, id: number): Promise<AppTokenDto> {
-    const token = await this.tokens.getById(id);
-    if (!token || !this.owns(actor, token)) throw new NotFoundException(`app token ${id} not found`);
-    return toAppTokenDto(token, this.storedValue(actor, token));
+    return appTokenDtoOf(token, value);
   }
 
   /** Idempotent: a revoked token stays revoked with its first revocation date. */
@@ -133,7 +103,7 @@ export class AppTokenService {
 
   /** A new token with the same identity, roles and lifetime; the old one revoked now or after `graceSeconds`. */
   async rotate(actor: Principal, id: number, graceSeconds: number, address: string): Promise<AppTokenDto> {
-    let created: { token: AppTokenEntity; value: string } | undefined;
+    let created: { token: TokenView; value: string } | undefined;
     // The chains a rotation checks (the old token's ancestors, the caller token's), share-locked root first
     // before the old token is locked: in the other order a concurrent revocation of an ancestor, which locks
     // it and then its subtree, deadlocked with the rotation.
@@ -193,7 +163,7 @@ export class AppTokenService {
       // Tokens granted with the old one end with it.
       await this.revokeDescendants(tx, actor, [old.id], revokedAt, address);
     });
-    return toAppTokenDto(created!.token, created!.value);
+    return appTokenDtoOf(created!.token, created!.value);
   }
 
   async delete(actor: Principal, id: number, address: string): Promise<void> {
@@ -219,12 +189,6 @@ export class AppTokenService {
 
   private owns(actor: Principal, token: AppTokenEntity): boolean {
     return isAdministrator(actor) || token.identityId === actor.identityId;
-  }
-
-  /** The stored value of a token (enhanced security off), for a caller who could use it anyway. */
-  private storedValue(actor: Principal, token: AppTokenEntity): string | null {
-    if (token.token === null) return null;
-    return mayReadStoredValue(actor, token.roles.map((role) => role.name)) ? token.token : null;
   }
 
   /**
@@ -261,7 +225,8 @@ export class AppTokenService {
     if (end !== null && end.getTime() <= now) throw new ConflictException('the app token this request was made with (or one it was granted with) has been revoked or has expired meanwhile');
     if (chain!.some((link) => link.identityDisabled)) throw new ConflictException('the app token this request was made with (or one it was granted with) belongs to a disabled identity');
     // Verification refuses longer chains: do not hand out a token that could never work.
-    if ((await this.tokens.ancestorCount(tx.manager, parentId, MAX_TOKEN_CHAIN)) >= MAX_TOKEN_CHAIN) {
+    // The chain was walked up to MAX_TOKEN_CHAIN + 1 links: all of them found means the parent has MAX_TOKEN_CHAIN ancestors or more.
+    if (chain!.length > MAX_TOKEN_CHAIN) {
       throw new BadRequestException(`a token can be granted with a chain of at most ${MAX_TOKEN_CHAIN} app tokens; grant this one with a session or a token nearer the start`);
     }
     const explicit = request.expiration !== undefined || request.lifespanDays !== undefined;
@@ -284,8 +249,8 @@ export class AppTokenService {
   }
 
   /** The identity a grant is for: the caller, or (Administrators only) another one. */
-  private async grantee(tx: Transaction, actor: Principal, ref: GrantRequest['identity']): Promise<IdentityEntity> {
-    const identity = await this.tokens.findIdentity(
+  private async grantee(tx: Transaction, actor: Principal, ref: GrantRequest['identity']): Promise<Grantee> {
+    const identity = await this.tokens.findGrantee(
       tx.manager,
       ref?.id !== undefined ? { id: ref.id } : ref?.name !== undefined ? { nameKey: identityNameKey(ref.name) } : { id: actor.identityId },
     );

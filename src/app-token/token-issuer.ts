@@ -5,16 +5,15 @@ import { sha256 } from '../common/crypto.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { Transaction } from '../database/unit-of-work.js';
-import type { IdentityEntity } from '../identity/identity.entity.js';
-import type { RoleEntity } from '../role/role.entity.js';
 import { sortRoleNames } from '../role/sort-role-names.js';
-import type { AppTokenEntity, AppTokenOrigin } from './app-token.entity.js';
+import type { AppTokenOrigin } from './app-token.entity.js';
+import type { TokenView } from './app-token.mapper.js';
 import { AppTokenRepository } from './app-token.repository.js';
 import { TokenMinter } from './token-minter.js';
 
 export interface TokenSpec {
-  identity: IdentityEntity;
-  roles: RoleEntity[];
+  identity: { id: number; name: string; source: string; roles?: ReadonlyArray<{ name: string }> };
+  roles: ReadonlyArray<{ id: number; name: string }>;
   createdAt: Date;
   expiresAt: Date | null;
   description: string;
@@ -35,7 +34,8 @@ export class TokenIssuer {
     private readonly tokens: AppTokenRepository,
   ) {}
 
-  async issue(tx: Transaction, spec: TokenSpec): Promise<{ token: AppTokenEntity; value: string }> {
+  /** The new token's view (as the answer shows it) and its value. */
+  async issue(tx: Transaction, spec: TokenSpec): Promise<{ token: TokenView; value: string }> {
     const hash = spec.migrated?.hash ?? randomUUID();
     const value =
       spec.migrated?.value ??
@@ -48,12 +48,13 @@ export class TokenIssuer {
         iss: this.config.jwt.issuer,
         aud: this.config.jwt.audience,
       });
-    const token = await this.tokens.insert(tx.manager, {
+    const stored = this.config.enhancedAppTokenSecurity ? null : value;
+    const id = await this.tokens.insert(tx.manager, {
       hash,
       tokenSha256: sha256(value),
-      token: this.config.enhancedAppTokenSecurity ? null : value,
+      token: stored,
       identityId: spec.identity.id,
-      roles: spec.roles,
+      roleIds: spec.roles.map((role) => role.id),
       createdAt: spec.createdAt,
       expiresAt: spec.expiresAt,
       jwtExpiresAt: spec.migrated ? spec.migrated.jwtExpiresAt : spec.expiresAt,
@@ -64,9 +65,21 @@ export class TokenIssuer {
       rotatedFromId: spec.rotatedFromId ?? null,
       parentTokenId: spec.parentTokenId ?? null,
     });
-    token.identity = spec.identity;
-    // A token presented before it was migrated may be remembered as unknown.
-    tx.invalidate({ kind: 'token', hash });
+    const token: TokenView = {
+      id,
+      token: stored,
+      identity: { id: spec.identity.id, name: spec.identity.name, source: spec.identity.source, roles: (spec.identity.roles ?? []).map((role) => role.name) },
+      roles: spec.roles.map((role) => role.name),
+      createdAt: spec.createdAt,
+      expiresAt: spec.expiresAt,
+      revokedAt: null,
+      description: spec.description,
+      lastUsedAt: null,
+    };
+    // A token presented before it was migrated may be remembered as unknown. A minted one has a hash no one
+    // has seen (a random UUID signed only now), so nothing to announce: a NOTIFY serialises the whole commit
+    // (PostgreSQL holds its notify lock through the WAL flush), which capped grants at one commit at a time.
+    if (spec.migrated) tx.invalidate({ kind: 'token', hash });
     return { token, value };
   }
 }

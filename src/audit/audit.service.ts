@@ -78,18 +78,21 @@ export class AuditService {
 
   /** Writes one record; pass the transaction's manager to commit it together with the change it describes. */
   async record(record: AuditRecord, manager?: EntityManager): Promise<void> {
-    const repository = manager ? manager.getRepository(AuditEventEntity) : this.events;
-    await repository.insert({
-      action: record.action,
-      actorIdentityId: record.actor?.identityId ?? null,
-      actorName: record.actor?.name ?? null,
-      targetIdentityId: record.targetIdentity?.id ?? null,
-      targetIdentityName: record.targetIdentity?.name ?? null,
-      targetTokenId: record.targetTokenId ?? null,
-      address: record.address ?? null,
-      // TypeORM's deep-partial type cannot express a jsonb record.
-      detail: (record.detail ?? null) as never,
-    });
+    // Plain SQL: on the grant path, TypeORM's insert builder cost more CPU than the round trip.
+    await (manager ?? this.events.manager).query(
+      `INSERT INTO audit_event (action, actor_identity_id, actor_name, target_identity_id, target_identity_name, target_token_id, address, detail)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [
+        record.action,
+        record.actor?.identityId ?? null,
+        record.actor?.name ?? null,
+        record.targetIdentity?.id ?? null,
+        record.targetIdentity?.name ?? null,
+        record.targetTokenId ?? null,
+        record.address ?? null,
+        record.detail === undefined ? null : JSON.stringify(record.detail),
+      ],
+    );
   }
 }
 

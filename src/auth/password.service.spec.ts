@@ -16,8 +16,8 @@ describe('PasswordService', () => {
     expect(await passwords.verify(null, 'anything')).toBe(false);
   });
 
-  it('runs fewer hashes at once than there are cores (one at least, at most 3 of libuv\'s 4 threads)', () => {
-    expect(HASHING_CONCURRENCY).toBe(Math.max(1, Math.min(availableParallelism() - 1, 3)));
+  it('runs as many hashes at once as there are cores (one at least, at most 3 of libuv\'s 4 threads)', () => {
+    expect(HASHING_CONCURRENCY).toBe(Math.max(1, Math.min(availableParallelism(), 3)));
   });
 
   it('answers a flood past its running and 64 waiting hashes with 503 Busy instead of queueing it', async () => {

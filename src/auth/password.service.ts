@@ -12,11 +12,12 @@ export const PASSWORD_MIN_LENGTH = 8;
 export const PASSWORD_MAX_LENGTH = 1024;
 
 /**
- * How many hashes may run at once: fewer than the cores, so a flood of sign-ins always leaves one core to
- * the event loop (every other request), and never all four threads of libuv's pool, which file and DNS
- * work share. On 2 cores that is 1.
+ * How many hashes may run at once: as many as the cores, at most 3, so a flood of sign-ins never takes all four
+ * threads of libuv's pool, which file and DNS work share. On 2 cores that is 2: with 1, sign-ins ran at about
+ * half a bare argon2id verify's rate (one core idle while others queued); the event loop still gets its share of
+ * the cores from the OS scheduler (the flood spec holds identity/my under 10 x its idle p99 meanwhile).
  */
-export const HASHING_CONCURRENCY = Math.max(1, Math.min(availableParallelism() - 1, 3));
+export const HASHING_CONCURRENCY = Math.max(1, Math.min(availableParallelism(), 3));
 /** How many may wait for a turn before callers are told to come back. */
 export const HASHING_QUEUE = 64;
 

@@ -1,11 +1,37 @@
 import { joinRoles } from '../common/role-list.js';
 import { sortRoleNames } from '../role/sort-role-names.js';
+import type { IdentitySource } from '../auth/principal.js';
 import type { IdentityDto } from './dto/identity.dto.js';
 import type { IdentityEntity } from './identity.entity.js';
 
+/** What an identity's answer shows of it (read as one row for lists): never the password hash, only whether there is one. */
+export interface IdentityView {
+  id: number;
+  name: string;
+  source: IdentitySource;
+  roles: readonly string[];
+  disabled: boolean;
+  hasPassword: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
 /** The public view of an identity: never the password hash. */
 export function toIdentityDto(identity: IdentityEntity): IdentityDto {
-  const roles = sortRoleNames((identity.roles ?? []).map((role) => role.name));
+  return identityDtoOf({
+    id: identity.id,
+    name: identity.name,
+    source: identity.source,
+    roles: (identity.roles ?? []).map((role) => role.name),
+    disabled: identity.disabled,
+    hasPassword: identity.passwordHash !== null,
+    createdAt: identity.createdAt,
+    updatedAt: identity.updatedAt,
+  });
+}
+
+export function identityDtoOf(identity: IdentityView): IdentityDto {
+  const roles = sortRoleNames(identity.roles);
   return {
     id: identity.id,
     name: identity.name,
@@ -13,7 +39,7 @@ export function toIdentityDto(identity: IdentityEntity): IdentityDto {
     role: joinRoles(roles),
     roles,
     disabled: identity.disabled,
-    hasPassword: identity.passwordHash !== null,
+    hasPassword: identity.hasPassword,
     created: identity.createdAt.toISOString(),
     updated: identity.updatedAt.toISOString(),
   };

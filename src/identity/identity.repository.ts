@@ -2,7 +2,36 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { EntityManager, Repository } from 'typeorm';
 import { BuiltinRole } from '../role/builtin-roles.js';
+import type { IdentitySource } from '../auth/principal.js';
 import { IdentityEntity } from './identity.entity.js';
+import type { IdentityView } from './identity.mapper.js';
+
+const VIEW_COLUMNS = 'i.id, i.name, i.source, i.disabled, i.password_hash IS NOT NULL AS has_password, i.created_at, i.updated_at';
+const ROLES_OF = (identityId: string) => `ARRAY(SELECT r.name FROM identity_role ir JOIN role r ON r.id = ir.role_id WHERE ir.identity_id = ${identityId})`;
+
+interface IdentityRow {
+  id: number;
+  name: string;
+  source: IdentitySource;
+  disabled: boolean;
+  has_password: boolean;
+  created_at: Date;
+  updated_at: Date;
+  roles: string[];
+}
+
+function toView(row: IdentityRow): IdentityView {
+  return {
+    id: row.id,
+    name: row.name,
+    source: row.source,
+    roles: row.roles,
+    disabled: row.disabled,
+    hasPassword: row.has_password,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
 
 /** Database access for identities, by intent. */
 @Injectable()
@@ -21,20 +50,39 @@ export class IdentityRepository {
     return this.repo(manager).findOne({ where: { nameKey }, relations: { roles: true } });
   }
 
-  /** A page of identities by id, optionally those whose name contains `search`. */
-  async list(skip: number, take: number, search?: string): Promise<[IdentityEntity[], number]> {
-    const query = this.identities.createQueryBuilder('identity').orderBy('identity.id', 'ASC').skip(skip).take(take);
+  /** One identity as its answer shows it: one row, its roles aggregated in SQL. */
+  async getView(id: number): Promise<IdentityView | null> {
+    const rows = (await this.identities.query(
+      `SELECT ${VIEW_COLUMNS}, ${ROLES_OF('i.id')} AS roles FROM identity i WHERE i.id = $1`,
+      [id],
+    )) as IdentityRow[];
+    return rows.length === 0 ? null : toView(rows[0]);
+  }
+
+  /**
+   * A page of identities by id, optionally those whose name contains `search`, and how many match in all: one
+   * query (the total an uncorrelated subquery counted once, the roles of the page's rows aggregated in SQL).
+   */
+  async list(skip: number, take: number, search?: string): Promise<[IdentityView[], number]> {
+    const params: unknown[] = [take, skip];
+    let where = '';
     if (search) {
-      query.where('identity.name_key LIKE :pattern', { pattern: `%${search.normalize('NFKC').toLowerCase().replace(/[\\%_]/g, '\\$&')}%` });
+      params.push(`%${search.normalize('NFKC').toLowerCase().replace(/[\\%_]/g, '\\$&')}%`);
+      where = 'WHERE i.name_key LIKE $3';
     }
-    const [page, total] = await query.getManyAndCount();
-    // Roles loaded in a second query: joining them into a paged query would page over role rows.
-    if (page.length > 0) {
-      const withRoles = await this.identities.find({ where: page.map(({ id }) => ({ id })), relations: { roles: true } });
-      const byId = new Map(withRoles.map((identity) => [identity.id, identity]));
-      return [page.map((identity) => byId.get(identity.id) ?? identity), total];
-    }
-    return [page, total];
+    const rows = (await this.identities.query(
+      `SELECT p.*, ${ROLES_OF('p.id')} AS roles, (SELECT count(*)::int FROM identity i ${where}) AS total
+         FROM (SELECT ${VIEW_COLUMNS}
+                 FROM identity i ${where}
+                ORDER BY i.id LIMIT $1 OFFSET $2) p
+        ORDER BY p.id`,
+      params,
+    )) as Array<IdentityRow & { total: number }>;
+    if (rows.length > 0) return [rows.map(toView), rows[0].total];
+    if (skip === 0) return [[], 0];
+    // Past the last page: the rows carried no total.
+    const [{ total }] = (await this.identities.query(`SELECT count(*)::int AS total FROM identity i ${where.replace('$3', '$1')}`, params.slice(2))) as Array<{ total: number }>;
+    return [[], total];
   }
 
   count(manager?: EntityManager): Promise<number> {

@@ -14,7 +14,7 @@ import { RoleService } from '../role/role.service.js';
 import type { CreateIdentityDto, IdentityDto, ListIdentitiesQueryDto, UpdateIdentityDto } from './dto/identity.dto.js';
 import { identityNameKey, nameKeyFits } from './identity-name.js';
 import { IdentityEntity } from './identity.entity.js';
-import { toIdentityDto } from './identity.mapper.js';
+import { identityDtoOf, toIdentityDto } from './identity.mapper.js';
 import { IdentityRepository } from './identity.repository.js';
 
 
@@ -43,11 +43,13 @@ export class IdentityService {
   async list(query: ListIdentitiesQueryDto): Promise<[IdentityDto[], number]> {
     const { skip, take } = pageWindow(query);
     const [identities, total] = await this.identities.list(skip, take, query.search);
-    return [identities.map(toIdentityDto), total];
+    return [identities.map(identityDtoOf), total];
   }
 
   async get(id: number): Promise<IdentityDto> {
-    return toIdentityDto(await this.getEntity(id));
+    const identity = await this.identities.getView(id);
+    if (!identity) throw new NotFoundException(`identity ${id} not found`);
+    return identityDtoOf(identity);
   }
 
   async create(actor: Principal, dto: CreateIdentityDto, address: string): Promise<IdentityDto> {

@@ -24,9 +24,12 @@ export class RoleService {
   ) {}
 
   async list(): Promise<RoleDto[]> {
-    const roles = await this.roles.find();
-    const order = sortRoleNames(roles.map((role) => role.name));
-    return roles.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name)).map(toRoleDto);
+    // Read for display only: rows, not entities.
+    const rows = (await this.roles.query('SELECT id, name, description, builtin, created_at FROM role')) as Array<{ id: number; name: string; description: string; builtin: boolean; created_at: Date }>;
+    const order = new Map(sortRoleNames(rows.map((row) => row.name)).map((name, index) => [name, index]));
+    return rows
+      .sort((a, b) => order.get(a.name)! - order.get(b.name)!)
+      .map((row) => ({ id: row.id, name: row.name, description: row.description, builtin: row.builtin, created: row.created_at.toISOString() }));
   }
 
   async get(name: string): Promise<RoleDto> {

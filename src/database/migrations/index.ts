@@ -7,6 +7,7 @@ import { TokenTombstonesEverywhere1795920494224 } from './1795920494224-TokenTom
 import { RoleNameSkeletons1795921055500 } from './1795921055500-RoleNameSkeletons.js';
 import { ParentTokens1795921585455 } from './1795921585455-ParentTokens.js';
 import { ParentTokensCascade1795925829994 } from './1795925829994-ParentTokensCascade.js';
+import { TokenListOrder1795940000000 } from './1795940000000-TokenListOrder.js';
 
 /** In order. New migrations: `npm run migration:generate -- src/database/migrations/Name`, then list them here. */
 export const MIGRATIONS = [
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   RoleNameSkeletons1795921055500,
   ParentTokens1795921585455,
   ParentTokensCascade1795925829994,
+  TokenListOrder1795940000000,
 ];
