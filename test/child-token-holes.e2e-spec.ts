@@ -80,6 +80,32 @@ describe('child tokens: rotation in grace and grants racing revocation', () => {
       expect(roots.rows[0].n).toBe(0);
     });
 
+    it('refuses with 409 (not a 400 about lifetimes) a grant whose parent was revoked while the grant waited for its lock', async () => {
+      const p = await grant('?expiration=never', { session: admin });
+      const c = await grant('?expiration=never', { token: p.token });
+      const blocker = await connect(t.db.url);
+      try {
+        await blocker.query('BEGIN');
+        await blocker.query('SELECT 1 FROM app_token WHERE id = $1 FOR UPDATE', [p.id]);
+        const pending = t.http.get('/api/v1/apptoken/grant?expiration=never', { token: c.token });
+        // The grant has passed authentication and waits on the chain's lock.
+        for (let waited = 0; ; waited += 10) {
+          const { rows } = await sql.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'");
+          if (rows[0].n > 0) break;
+          if (waited > 5000) throw new Error('the grant never waited for the lock');
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        // Revoked after the grant began, as a revocation committing meanwhile is: its date is later than the grant's start.
+        await blocker.query('UPDATE app_token SET revoked_at = clock_timestamp() WHERE id = ANY($1)', [[p.id, c.id]]);
+        await blocker.query('COMMIT');
+        const answer = await pending;
+        expect(answer.status).toBe(409);
+        expect(answer.body.message).toMatch(/revoked or has expired meanwhile/);
+      } finally {
+        await blocker.end();
+      }
+    });
+
     it('leaves no grandchild unrevoked when its grandparent is revoked during the grant, nor orphaned by the purge (a few rounds)', async () => {
       const granted: string[] = [];
       for (let round = 0; round < 6; round++) {

@@ -30,6 +30,8 @@ export interface ChainLink {
   expiresAt: Date | null;
   revokedAt: Date | null;
   identityDisabled: boolean;
+  /** Revoked or expired by the database's clock once the lock was held (a revocation that committed meanwhile counts). */
+  ended: boolean;
 }
 
 /** The columns of a new token record, and its roles' ids. */
@@ -147,14 +149,15 @@ export class AppTokenRepository {
          UNION ALL
          SELECT t.parent_token_id, up.depth + 1 FROM app_token t JOIN up ON t.id = up.id WHERE t.parent_token_id IS NOT NULL AND up.depth + 1 < $2
        )
-       SELECT t.id, t.expires_at, t.revoked_at, i.disabled, (SELECT count(*)::int FROM up) AS links
+       SELECT t.id, t.expires_at, t.revoked_at, i.disabled, (SELECT count(*)::int FROM up) AS links,
+              coalesce(t.revoked_at <= clock_timestamp(), false) OR coalesce(t.expires_at <= clock_timestamp(), false) AS ended
          FROM app_token t JOIN up ON up.id = t.id JOIN identity i ON i.id = t.identity_id
         ORDER BY up.depth DESC
           FOR SHARE OF t`,
       [id, limit],
-    )) as Array<{ id: number; expires_at: Date | null; revoked_at: Date | null; disabled: boolean; links: number }>;
+    )) as Array<{ id: number; expires_at: Date | null; revoked_at: Date | null; disabled: boolean; links: number; ended: boolean }>;
     if (rows.length === 0 || rows.length !== rows[0].links) return null;
-    return rows.reverse().map((row) => ({ id: row.id, expiresAt: row.expires_at, revokedAt: row.revoked_at, identityDisabled: row.disabled }));
+    return rows.reverse().map((row) => ({ id: row.id, expiresAt: row.expires_at, revokedAt: row.revoked_at, identityDisabled: row.disabled, ended: row.ended }));
   }
 
   /** The token a token was granted with, if any (null too when the token does not exist). */

@@ -222,7 +222,9 @@ export class AppTokenService {
     const chain = await this.tokens.lockChain(tx.manager, parentId, MAX_TOKEN_CHAIN + 1);
     const ends = (chain ?? []).map(tokenEnd).filter((end): end is Date => end !== null);
     const end = chain === null ? new Date(now) : ends.length === 0 ? null : new Date(Math.min(...ends.map((e) => e.getTime())));
-    if (end !== null && end.getTime() <= now) throw new ConflictException('the app token this request was made with (or one it was granted with) has been revoked or has expired meanwhile');
+    // `now` is when the request began; a revocation that committed while this grant waited for the lock carries
+    // a later date, so the database's clock after the lock decides too (else the grant would get a 400 below).
+    if ((end !== null && end.getTime() <= now) || chain?.some((link) => link.ended)) throw new ConflictException('the app token this request was made with (or one it was granted with) has been revoked or has expired meanwhile');
     if (chain!.some((link) => link.identityDisabled)) throw new ConflictException('the app token this request was made with (or one it was granted with) belongs to a disabled identity');
     // Verification refuses longer chains: do not hand out a token that could never work.
     // The chain was walked up to MAX_TOKEN_CHAIN + 1 links: all of them found means the parent has MAX_TOKEN_CHAIN ancestors or more.
