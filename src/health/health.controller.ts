@@ -41,23 +41,25 @@ export class HealthController {
     if (this.shutdown.draining) {
       throw new ServiceUnavailableException({ code: ErrorCode.SERVICE_UNAVAILABLE, message: 'Shutting down: this instance takes no new work', status: 'shutting_down' });
     }
-    const listener = this.listener();
     let result: HealthCheckResult;
     try {
       result = await this.health.check([() => this.database.pingCheck('database', { timeout: 2000 })]);
     } catch (error) {
       if (!(error instanceof ServiceUnavailableException)) throw error;
       const down = error.getResponse() as HealthCheckResult;
+      const listener = this.listener();
       throw new ServiceUnavailableException({
         code: ErrorCode.DATABASE_UNAVAILABLE,
         message: 'The database is unreachable',
         status: 'error',
         database: 'down',
-        invalidationListener: this.invalidation.listenerState,
+        invalidationListener: listener.invalidationListener.status as InvalidationService['listenerState'],
         details: { ...down.details, ...listener },
       });
     }
-    const state = this.invalidation.listenerState;
+    // One reading of the listener, after the ping: it may have gone down or come back while the ping ran.
+    const listener = this.listener();
+    const state = listener.invalidationListener.status as InvalidationService['listenerState'];
     const body: ReadinessDto = {
       status: state === 'down' ? 'degraded' : 'ok',
       database: 'up',
