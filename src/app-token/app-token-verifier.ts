@@ -65,7 +65,6 @@ export class AppTokenVerifier {
     if (record.parentHash !== null) {
       const bound = await this.chainRoleIds(record.parentHash, now);
       // The token it was granted with has ended (revoked, expired or deleted): this one ended with it.
-      // The token it was granted with has ended (revoked, expired or deleted): this one ended with it.
       if (bound === null) return refusal(ErrorCode.TOKEN_REVOKED, `${INVALID_TOKEN}: its parent token is no longer valid`);
       roleIds = roleIds.filter((roleId) => bound.has(roleId));
     }
@@ -74,7 +73,7 @@ export class AppTokenVerifier {
       ok: true,
       claims,
       record,
-      principal: { identityId: identity.id, name: identity.name, source: identity.source, roles, via: 'token', tokenId: record.id },
+      principal: { identityId: identity.id, name: identity.name, source: identity.source, roles, via: 'token', tokenId: record.id, identity: identity.facts },
     };
   }
 
