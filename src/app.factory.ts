@@ -6,13 +6,12 @@ import { HttpStatus } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest, RawServerDefault } from 'fastify';
-import { LoggerModule } from 'nestjs-pino';
 import type { Logger as PinoLogger } from 'pino';
 import { AppModule } from './app.module.js';
 import { CaseInsensitiveBodyPipe } from './common/case-insensitive-body.pipe.js';
 import { ApiException, ErrorCode } from './common/error-code.js';
 import { AllExceptionsFilter } from './common/http-exception.filter.js';
-import { AccessLogController, createLogger, PinoNestLogger, REQUEST_ID_LOG_LABEL, requestScopedLogger } from './common/logging.js';
+import { AccessLogController, bindRequestLogger, createLogger, PinoNestLogger, REQUEST_ID_LOG_LABEL, requestScopedLogger } from './common/logging.js';
 import { serveConsole } from './console/console-routes.js';
 import { MAX_NESTING, nestedTooDeep } from './common/untrusted-input.js';
 import { UntrustedInputPipe } from './common/untrusted-input.pipe.js';
@@ -92,18 +91,16 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
       module: class ApplicationRoot {},
       imports: [
         AppModule.forRoot({ config: options.config, databaseUrl: options.databaseUrl, poolSize: options.poolSize, embedded: options.embedded }),
-        // Only its middleware: each request runs in an AsyncLocalStorage holding fastify's request logger
-        // (useExisting), so Nest Logger calls made while serving it carry its request id. Its default route
-        // pattern ({/*splat}) matches no request under this Nest and middie; {*path} matches every one.
-        LoggerModule.forRoot({ pinoHttp: { logger }, useExisting: true, forRoutes: ['{*path}'] }),
       ],
     },
     adapter,
-    { logger: new PinoNestLogger(logger, requestScopedLogger(logger)), abortOnError: false },
+    { logger: new PinoNestLogger(logger, requestScopedLogger), abortOnError: false },
   );
-  await app.register(fastifyCookie);
-
   const fastify = app.getHttpAdapter().getInstance();
+  // First: everything after it, up to the handler and the exception filter, logs with the request's id.
+  bindRequestLogger(fastify);
+  // Cookies are parsed where they are read (sessionSecret), not by a hook on every request.
+  await app.register(fastifyCookie, { hook: false });
   app.get(MetricsService).instrument(fastify);
   // JSON as fastify parses it (prototype poisoning refused), except that an empty body is no body:
   // curl -H 'content-type: application/json' -X POST, and PowerShell's -ContentType without -Body, send one.
@@ -120,7 +117,8 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
     });
   });
 
-  fastify.addHook('onRequest', async (request, reply) => {
+  // A callback hook, not an async one: no promise per request.
+  fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('X-Request-Id', request.id);
     void reply.header('X-Content-Type-Options', 'nosniff');
     void reply.header('X-Frame-Options', 'DENY');
@@ -132,8 +130,12 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
     const type = request.headers['content-type']?.split(';')[0].trim().toLowerCase();
     if (type !== undefined && type !== 'application/json' && hasBody(request.headers)) {
       const form = type === 'application/x-www-form-urlencoded' && request.url.split('?')[0] === FORM_ROUTE;
-      if (!form) return reply.code(415).send({ statusCode: 415, error: 'Unsupported Media Type', code: ErrorCode.UNSUPPORTED_MEDIA_TYPE, message: `Send the body as application/json, not ${type.slice(0, 80)} (PowerShell: -ContentType 'application/json')` });
+      if (!form) {
+        void reply.code(415).send({ statusCode: 415, error: 'Unsupported Media Type', code: ErrorCode.UNSUPPORTED_MEDIA_TYPE, message: `Send the body as application/json, not ${type.slice(0, 80)} (PowerShell: -ContentType 'application/json')` });
+        return;
+      }
     }
+    done();
   });
 
   app.useGlobalPipes(new UntrustedInputPipe(), new CaseInsensitiveBodyPipe(), createValidationPipe());

@@ -9,6 +9,9 @@ import { SigningKeys } from './signing-keys.js';
 import { verifyToken, type RefusalReason, type TokenClaims, type VerifyResult } from './token-codec.js';
 import { TokenRecords, type TokenRecord } from './token-records.js';
 
+/** Resolves once the I/O callbacks already due in this turn of the event loop (a NOTIFY among them) have run. */
+const afterPendingIo = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 /** The words a caller may see when a token is refused (nothing about keys or claims). */
 export const INVALID_TOKEN = 'Invalid app token';
 
@@ -54,6 +57,10 @@ export class AppTokenVerifier {
   }
 
   async checkRecord(claims: TokenClaims, raw: string): Promise<TokenCheck> {
+    // Lets a change another instance announced before this request arrived be applied first: its NOTIFY may sit
+    // unread in the same turn of the event loop as this request, and a request answered from the cache alone
+    // (no await on I/O) would otherwise be decided before it (seen in races.e2e-spec once requests got fast).
+    await afterPendingIo();
     const record = await this.records.token(claims.hash);
     if (!record || !timingSafeEqual(sha256(raw), record.tokenSha256)) return refusal(ErrorCode.TOKEN_INVALID, INVALID_TOKEN);
     const now = Date.now();
@@ -65,7 +72,6 @@ export class AppTokenVerifier {
     if (record.parentHash !== null) {
       const bound = await this.chainRoleIds(record.parentHash, now);
       // The token it was granted with has ended (revoked, expired or deleted): this one ended with it.
-      // The token it was granted with has ended (revoked, expired or deleted): this one ended with it.
       if (bound === null) return refusal(ErrorCode.TOKEN_REVOKED, `${INVALID_TOKEN}: its parent token is no longer valid`);
       roleIds = roleIds.filter((roleId) => bound.has(roleId));
     }
@@ -74,7 +80,7 @@ export class AppTokenVerifier {
       ok: true,
       claims,
       record,
-      principal: { identityId: identity.id, name: identity.name, source: identity.source, roles, via: 'token', tokenId: record.id },
+      principal: { identityId: identity.id, name: identity.name, source: identity.source, roles, via: 'token', tokenId: record.id, identity: identity.facts },
     };
   }
 

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { BoundedCache } from '../common/bounded-cache.js';
-import type { IdentitySource } from '../auth/principal.js';
+import type { IdentityFacts, IdentitySource } from '../auth/principal.js';
 import { InvalidationService } from '../database/invalidation.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 
@@ -29,6 +29,8 @@ export interface IdentityRecord {
   disabled: boolean;
   /** role id → name */
   roles: ReadonlyMap<number, string>;
+  /** For the principal: what identity/my answers besides the above. */
+  facts: IdentityFacts;
 }
 
 interface InFlight<V> {
@@ -145,7 +147,7 @@ export class TokenRecords {
 
   private async loadIdentity(id: number): Promise<IdentityRecord | null> {
     const rows = (await this.dataSource.query(
-      `SELECT i.id, i.name, i.source, i.disabled,
+      `SELECT i.id, i.name, i.source, i.disabled, i.password_hash IS NOT NULL AS has_password, i.created_at, i.updated_at,
               coalesce(json_agg(json_build_object('id', r.id, 'name', r.name)) FILTER (WHERE r.id IS NOT NULL), '[]') AS roles
          FROM identity i
          LEFT JOIN identity_role ir ON ir.identity_id = i.id
@@ -153,9 +155,25 @@ export class TokenRecords {
         WHERE i.id = $1
         GROUP BY i.id`,
       [id],
-    )) as Array<{ id: number; name: string; source: IdentitySource; disabled: boolean; roles: Array<{ id: number; name: string }> }>;
+    )) as Array<{
+      id: number;
+      name: string;
+      source: IdentitySource;
+      disabled: boolean;
+      has_password: boolean;
+      created_at: Date;
+      updated_at: Date;
+      roles: Array<{ id: number; name: string }>;
+    }>;
     const row = rows[0];
     if (!row) return null;
-    return { id: row.id, name: row.name, source: row.source, disabled: row.disabled, roles: new Map(row.roles.map((r) => [r.id, r.name])) };
+    return {
+      id: row.id,
+      name: row.name,
+      source: row.source,
+      disabled: row.disabled,
+      roles: new Map(row.roles.map((r) => [r.id, r.name])),
+      facts: { hasPassword: row.has_password, createdAt: row.created_at, updatedAt: row.updated_at },
+    };
   }
 }

@@ -4,7 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import { ACCESS_METADATA, type AccessRule } from './decorators/access.decorator.js';
 import { holdsAny, type Principal } from './principal.js';
 import { PrincipalService } from './principal.service.js';
-import { sessionCookie } from './session-cookie.js';
+import { sessionSecret } from './session-cookie.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AuthVia } from '../metrics/auth-outcome.js';
@@ -66,7 +66,7 @@ export class AccessGuard implements CanActivate {
   /** The credential the request presents, as authenticate() will read it. */
   private presented(request: FastifyRequest, bearerOnly: boolean): AuthVia | undefined {
     if (request.headers.authorization !== undefined) return 'token';
-    if (!bearerOnly && request.cookies?.[sessionCookie(request, this.config.cookieSecure).name]) return 'session';
+    if (!bearerOnly && sessionSecret(request, this.config.cookieSecure)) return 'session';
     return undefined;
   }
 
@@ -80,7 +80,7 @@ export class AccessGuard implements CanActivate {
     }
     if (bearerOnly) throw new ApiException(HttpStatus.UNAUTHORIZED, ErrorCode.AUTHENTICATION_REQUIRED, 'Send an app token as "Authorization: Bearer <app token>"');
     // Over HTTPS only the __Host- cookie counts: a plain-named one may have been planted by a sibling subdomain.
-    const secret = request.cookies?.[sessionCookie(request, this.config.cookieSecure).name];
+    const secret = sessionSecret(request, this.config.cookieSecure);
     if (!secret) throw new ApiException(HttpStatus.UNAUTHORIZED, ErrorCode.AUTHENTICATION_REQUIRED, 'Sign in (POST /api/v1/signin) or send "Authorization: Bearer <app token>"');
     if (changesState || !SAFE_METHODS.has(request.method)) this.assertSameOrigin(request);
     const principal = await this.principals.fromSession(secret);

@@ -15,15 +15,16 @@ export class PrincipalService {
   async fromSession(secret: string): Promise<Principal | null> {
     const session = await this.sessions.resolve(secret);
     if (!session) return null;
-    const identity = await this.identities.getById(session.identityId);
+    const identity = await this.identities.getForPrincipal(session.identityId);
     if (!identity || identity.disabled) return null;
     return {
       identityId: identity.id,
       name: identity.name,
       source: identity.source,
-      roles: identity.roles.map((role) => role.name),
+      roles: identity.roles,
       via: 'session',
       sessionId: session.id,
+      identity: identity.facts,
     };
   }
 }

@@ -17,6 +17,15 @@ export interface Principal {
   sessionId?: string;
   /** Set when `via` is 'token'. */
   tokenId?: number;
+  /** The rest of the identity as authentication read it, so a route about the caller (identity/my) does not read it again. */
+  identity?: IdentityFacts;
+}
+
+/** What authentication reads of an identity besides its name, source and roles. */
+export interface IdentityFacts {
+  hasPassword: boolean;
+  createdAt: Date;
+  updatedAt: Date;
 }
 
 export function isAdministrator(principal: Principal): boolean {

@@ -19,3 +19,14 @@ export function sessionCookie(request: FastifyRequest, mode: CookieSecureMode): 
   const secure = mode === 'always' || (mode === 'auto' && request.protocol === 'https');
   return { name: secure ? SECURE_SESSION_COOKIE : SESSION_COOKIE, options: { httpOnly: true, sameSite: 'strict', path: '/', secure } };
 }
+
+/**
+ * The session cookie's value, if the request sends one. The Cookie header is parsed here, on the routes
+ * that read it: @fastify/cookie is registered without its hook, which parsed it on every request.
+ */
+export function sessionSecret(request: FastifyRequest, mode: CookieSecureMode): string | undefined {
+  const header = request.headers.cookie;
+  if (header === undefined) return undefined;
+  const cookies = (request.cookies as FastifyRequest['cookies'] | null) ?? (request.cookies = request.server.parseCookie(header));
+  return cookies[sessionCookie(request, mode).name];
+}

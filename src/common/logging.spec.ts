@@ -30,6 +30,19 @@ describe('createLogger', () => {
     expect(text).not.toContain('hunter22');
     expect(text).toContain('[REDACTED]');
   });
+
+  it('redacts a secret in a child logger\'s bindings, an error\'s own fields and a nested headers object, and leaves the caller\'s objects alone', () => {
+    const { lines, stream } = capture();
+    const logger = createLogger('info', stream);
+    const fields = { job: { token: 'eyJ.nested.t', signingKey: 'k3y-material' }, upstream: { headers: { authorization: 'Bearer eyJ.up.s' } } };
+    logger.child({ token: 'eyJ.bound.t', requestId: 'r-9' }).info(fields, 'with bindings');
+    logger.error({ err: Object.assign(new Error('refused'), { password: 'hunter22' }) }, 'failed');
+    const text = lines.join('');
+    expect(text).not.toMatch(/eyJ|k3y-material|hunter22/);
+    expect(JSON.parse(lines[0])).toMatchObject({ requestId: 'r-9', token: '[REDACTED]', job: { token: '[REDACTED]', signingKey: '[REDACTED]' } });
+    expect(JSON.parse(lines[1])).toMatchObject({ err: { message: 'refused', password: '[REDACTED]' } });
+    expect(fields.job.token).toBe('eyJ.nested.t');
+  });
 });
 
 describe('PinoNestLogger', () => {

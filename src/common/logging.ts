@@ -1,8 +1,8 @@
 import type { LoggerService } from '@nestjs/common';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { LogController } from 'fastify';
 import { pino, type DestinationStream, type Logger as PinoLogger } from 'pino';
-import { PinoLogger as NestjsPinoLogger } from 'nestjs-pino';
 import pinoPretty from 'pino-pretty';
 import { clientAddress } from '../auth/client-address.js';
 import type { LogLevel } from '../config/app-config.js';
@@ -52,30 +52,72 @@ function prettyStream(destination: DestinationStream | undefined): DestinationSt
   });
 }
 
+const CENSOR = '[REDACTED]';
+/** Fields never written, at the top of a line or one level down (`{ body: { password } }`). */
+const SECRET_FIELDS = new Set(['password', 'token', 'signingKey']);
+/** Headers never written, wherever a `headers` object is logged. */
+const SECRET_HEADERS = ['authorization', 'cookie', 'set-cookie'];
+const censor = (): string => CENSOR;
+/** Fields whose serializers write only what is safe. */
+const SERIALIZED = new Set(['headers', 'err', 'req', 'res']);
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+/** The headers with credentials replaced (a copy, only when there is one). */
+function redactHeaders(headers: unknown): unknown {
+  if (!isObject(headers) || !SECRET_HEADERS.some((name) => headers[name] !== undefined)) return headers;
+  const copy = { ...headers };
+  for (const name of SECRET_HEADERS) if (copy[name] !== undefined) copy[name] = CENSOR;
+  return copy;
+}
+
+/** One level of a logged object: secret fields and a `headers` object's credentials replaced (a copy, only when needed). */
+function redactNested(value: Record<string, unknown>): Record<string, unknown> {
+  let copy: Record<string, unknown> | undefined;
+  for (const key in value) {
+    const inner = value[key];
+    if (inner === undefined) continue;
+    const redacted = SECRET_FIELDS.has(key) ? CENSOR : key === 'headers' ? redactHeaders(inner) : inner;
+    if (redacted !== inner) (copy ??= { ...value })[key] = redacted;
+  }
+  return copy ?? value;
+}
+
 /**
- * The one structured logger. Headers that carry credentials and any field named like a secret are
- * redacted at the source, so no later log call can leak them. Without a destination: stdout, pretty on a terminal.
+ * The fields of a log call, one level down from the top (the top is the serializers' job): pino's `redact`
+ * with wildcard paths ('*.password') did the same for about 10 us per line, most of an access line's cost.
+ */
+export function redactFields(fields: Record<string, unknown>): Record<string, unknown> {
+  let copy: Record<string, unknown> | undefined;
+  for (const key in fields) {
+    const value = fields[key];
+    // Top-level secrets, `headers`, `err`, `req` and `res` have their serializers; strings and numbers have nothing inside.
+    if (!isObject(value) || Array.isArray(value) || SECRET_FIELDS.has(key) || SERIALIZED.has(key)) continue;
+    const redacted = redactNested(value);
+    if (redacted !== value) (copy ??= { ...fields })[key] = redacted;
+  }
+  return copy ?? fields;
+}
+
+/**
+ * The one structured logger. Headers that carry credentials and any field named like a secret (at the top
+ * of a line, in a child's bindings, or one level down) are redacted at the source, so no later log call can
+ * leak them. Without a destination: stdout, pretty on a terminal.
  */
 export function createLogger(level: LogLevel, destination?: DestinationStream, format: LogFormat = destination ? 'json' : logFormat()): PinoLogger {
   const options: pino.LoggerOptions = {
     level,
     base: { service: 'apptoken-server' },
-    redact: {
-      paths: [
-        'req.headers.authorization',
-        'req.headers.cookie',
-        'res.headers["set-cookie"]',
-        'headers.authorization',
-        'headers.cookie',
-        'password',
-        'token',
-        '*.password',
-        '*.token',
-        '*.signingKey',
-      ],
-      censor: '[REDACTED]',
-    },
+    // Explicit serializers for the top level (they apply to child bindings too) and a formatter for the level
+    // below, instead of pino's redact paths: the same fields hidden, at a fraction of the cost per line.
+    formatters: { log: redactFields },
     serializers: {
+      password: censor,
+      token: censor,
+      signingKey: censor,
+      headers: redactHeaders,
       req: (req: { id?: string; method?: string; url?: string; ip?: string }) => ({
         id: req.id,
         method: req.method,
@@ -83,6 +125,8 @@ export function createLogger(level: LogLevel, destination?: DestinationStream, f
         address: req.ip,
       }),
       res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
+      // An error's own enumerable fields are written too (a `password` on a validation error, say).
+      err: (error: Error) => redactNested(pino.stdSerializers.err(error) as unknown as Record<string, unknown>),
     },
   };
   if (format === 'pretty') return pino(options, prettyStream(destination));
@@ -159,18 +203,24 @@ export class AccessLogController extends LogController {
   override routeNotFound(): void {}
 }
 
+/** The logger of the request being served (fastify's child logger, bound to its request id). */
+const requestLogs = new AsyncLocalStorage<PinoLogger>();
+
 /**
- * The logger of the request being served, as nestjs-pino's middleware put it in AsyncLocalStorage
- * (`LoggerModule` with `useExisting`: fastify's child logger, bound to the request id); undefined outside a request.
+ * Serves each request inside an AsyncLocalStorage holding its fastify logger, so that Nest Logger calls made
+ * while serving it carry its request id. A fastify onRequest hook, where nestjs-pino's LoggerModule did the same
+ * as Nest middleware through middie (its route matching and URL decoding on every request): ~6 us a request.
+ * Register it before any other hook.
  */
-export function requestScopedLogger(logger: PinoLogger): () => PinoLogger | undefined {
-  const scope = new NestjsPinoLogger({ pinoHttp: { logger }, useExisting: true });
-  // Outside a request nestjs-pino answers its process-wide root: not ours when several apps share a process (tests).
-  const outside = scope.logger;
-  return () => {
-    const current = scope.logger;
-    return current === outside ? undefined : (current as unknown as PinoLogger);
-  };
+export function bindRequestLogger(fastify: FastifyInstance): void {
+  fastify.addHook('onRequest', (request, _reply, done) => {
+    requestLogs.run(request.log as PinoLogger, done);
+  });
+}
+
+/** The logger of the request being served; undefined outside a request. */
+export function requestScopedLogger(): PinoLogger | undefined {
+  return requestLogs.getStore();
 }
 
 const NEST_STARTUP_CONTEXTS = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestFactory']);
@@ -182,7 +232,7 @@ const NEST_STARTUP_CONTEXTS = new Set(['InstanceLoader', 'RoutesResolver', 'Rout
 export class PinoNestLogger implements LoggerService {
   constructor(
     private readonly root: PinoLogger,
-    /** The logger of the request being served, if any (nestjs-pino keeps it in AsyncLocalStorage). */
+    /** The logger of the request being served, if any (see bindRequestLogger). */
     private readonly requestLogger: () => PinoLogger | undefined = () => undefined,
   ) {}
 

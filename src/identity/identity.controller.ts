@@ -8,6 +8,7 @@ import { IdParam } from '../common/id.pipe.js';
 import { setTotalCount } from '../common/pagination.js';
 import { BuiltinRole } from '../role/builtin-roles.js';
 import { CreateIdentityDto, IdentityDto, ListIdentitiesQueryDto, MyIdentityDto, UpdateIdentityDto } from './dto/identity.dto.js';
+import { toMyIdentityDto } from './identity.mapper.js';
 import { IdentityService } from './identity.service.js';
 import { ApiErrors } from '../common/api-errors.js';
 
@@ -29,6 +30,8 @@ export class IdentityController {
   @ApiOkResponse({ type: MyIdentityDto })
   @Authenticated({ summary: 'The caller\'s identity and effective roles' })
   async my(@Auth() principal: Principal): Promise<MyIdentityDto> {
+    // Authentication read the identity already (tokens: from the cache): answer from that, not a second read.
+    if (principal.identity) return toMyIdentityDto(principal, principal.identity);
     const identity = await this.identities.get(principal.identityId);
     // Effective roles: for a token, only its roles the identity still holds.
     const roles = identity.roles.filter((role) => principal.roles.includes(role));

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { EntityManager, Repository } from 'typeorm';
+import type { IdentityFacts, IdentitySource } from '../auth/principal.js';
 import { BuiltinRole } from '../role/builtin-roles.js';
-import type { IdentitySource } from '../auth/principal.js';
 import { IdentityEntity } from './identity.entity.js';
 import type { IdentityView } from './identity.mapper.js';
 
@@ -33,6 +33,16 @@ function toView(row: IdentityRow): IdentityView {
   };
 }
 
+/** An identity as a principal carries it. */
+export interface IdentityForPrincipal {
+  id: number;
+  name: string;
+  source: IdentitySource;
+  disabled: boolean;
+  roles: string[];
+  facts: IdentityFacts;
+}
+
 /** Database access for identities, by intent. */
 @Injectable()
 export class IdentityRepository {
@@ -44,6 +54,33 @@ export class IdentityRepository {
 
   getById(id: number, manager?: EntityManager): Promise<IdentityEntity | null> {
     return this.repo(manager).findOne({ where: { id }, relations: { roles: true } });
+  }
+
+  /**
+   * What a session's principal needs of an identity, in one query: every cookie-authenticated request reads it
+   * (an entity graph through findOne costs about a millisecond of CPU here).
+   */
+  async getForPrincipal(id: number): Promise<IdentityForPrincipal | null> {
+    const rows = (await this.identities.query(
+      `SELECT i.id, i.name, i.source, i.disabled, i.password_hash IS NOT NULL AS has_password, i.created_at, i.updated_at,
+              coalesce(array_agg(r.name::text) FILTER (WHERE r.id IS NOT NULL), '{}') AS roles
+         FROM identity i
+         LEFT JOIN identity_role ir ON ir.identity_id = i.id
+         LEFT JOIN role r ON r.id = ir.role_id
+        WHERE i.id = $1
+        GROUP BY i.id`,
+      [id],
+    )) as Array<{ id: number; name: string; source: IdentitySource; disabled: boolean; has_password: boolean; created_at: Date; updated_at: Date; roles: string[] }>;
+    const row = rows[0];
+    if (!row) return null;
+    return {
+      id: row.id,
+      name: row.name,
+      source: row.source,
+      disabled: row.disabled,
+      roles: row.roles,
+      facts: { hasPassword: row.has_password, createdAt: row.created_at, updatedAt: row.updated_at },
+    };
   }
 
   getByNameKey(nameKey: string, manager?: EntityManager): Promise<IdentityEntity | null> {
