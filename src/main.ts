@@ -24,6 +24,12 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.logLevel);
   const runtime = await prepareRuntime(config);
+  // Without its database the service can only fail every request; exiting lets a supervisor restart it,
+  // and the restart recovers the data from the write-ahead log.
+  runtime.embedded?.onFailure((error) => {
+    process.stderr.write(`AppToken Server stops: its embedded database failed (${error.message})\n`);
+    process.exit(1);
+  });
   if (Buffer.byteLength(runtime.config.jwt.signingKey, 'utf8') < MIN_SIGNING_KEY_BYTES) {
     logger.warn(
       `JWT_SIGNING_KEY is under ${MIN_SIGNING_KEY_BYTES} bytes and JWT_ALLOW_WEAK_SIGNING_KEY=true: tokens can be forged by ` +
