@@ -1,11 +1,8 @@
 import 'reflect-metadata';
 import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { createApp } from './app.factory.js';
 import { createLogger } from './common/logging.js';
 import { ConfigError, loadConfig, MIN_SIGNING_KEY_BYTES } from './config/app-config.js';
-import { gracefulShutdown } from './health/graceful-shutdown.js';
-import { AdminBootstrapService } from './identity/admin-bootstrap.service.js';
 import { prepareRuntime } from './runtime.js';
 
 async function main(): Promise<void> {
@@ -23,7 +20,22 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.logLevel);
-  const runtime = await prepareRuntime(config);
+  // The embedded database starts in its own thread while this one loads the application's modules (about a
+  // second of work each): imported statically, the modules would load first and the two would add up.
+  const preparing = prepareRuntime(config);
+  preparing.catch(() => undefined);
+  const [{ createApp }, { gracefulShutdown }, { AdminBootstrapService }] = await Promise.all([
+    import('./app.factory.js'),
+    import('./health/graceful-shutdown.js'),
+    import('./identity/admin-bootstrap.service.js'),
+  ]);
+  const runtime = await preparing;
+  // Without its database the service can only fail every request; exiting lets a supervisor restart it,
+  // and the restart recovers the data from the write-ahead log.
+  runtime.embedded?.onFailure((error) => {
+    process.stderr.write(`AppToken Server stops: its embedded database failed (${error.message})\n`);
+    process.exit(1);
+  });
   if (Buffer.byteLength(runtime.config.jwt.signingKey, 'utf8') < MIN_SIGNING_KEY_BYTES) {
     logger.warn(
       `JWT_SIGNING_KEY is under ${MIN_SIGNING_KEY_BYTES} bytes and JWT_ALLOW_WEAK_SIGNING_KEY=true: tokens can be forged by ` +

@@ -144,6 +144,30 @@ describe('the embedded default (no DATABASE_URL)', () => {
     }
   });
 
+  it('keeps what it answered before a crash (SIGKILL, no shutdown), and the restart uses the same data', async () => {
+    const crashDir = await mkdtemp(path.join(os.tmpdir(), 'apptoken-embedded-crash-'));
+    try {
+      const first = await startServer({ DATA_DIR: crashDir, ADMIN_PASSWORD: 'crash-test-password' });
+      const http = new HttpClient(first.baseUrl);
+      const session = await http.signin('admin', 'crash-test-password');
+      expect((await http.post('/api/v1/role', { name: 'CrashSurvivor' }, { session })).status).toBe(201);
+      const exited = new Promise((resolve) => first.child.once('exit', resolve));
+      first.child.kill('SIGKILL');
+      await exited;
+
+      const second = await startServer({ DATA_DIR: crashDir });
+      try {
+        const again = new HttpClient(second.baseUrl);
+        const secondSession = await again.signin('admin', 'crash-test-password');
+        expect((await again.get('/api/v1/role/CrashSurvivor', { session: secondSession })).status).toBe(200);
+      } finally {
+        expect(await second.stop()).toBe(0);
+      }
+    } finally {
+      await rm(crashDir, { recursive: true, force: true });
+    }
+  });
+
   it('recovers a lost admin password with ADMIN_RESET_PASSWORD=true, keeping the data', async () => {
     const before = await startServer({ DATA_DIR: dataDir, ADMIN_RESET_PASSWORD: 'true', ADMIN_PASSWORD: 'first-known-password' });
     const http = new HttpClient(before.baseUrl);
