@@ -140,6 +140,13 @@ export function createLogger(level: LogLevel, destination?: DestinationStream, f
  * (sonic-boom retries any failed synchronous flush): a hung process still holding its port.
  */
 function stdoutDestination(): DestinationStream {
+  return (sharedStdout ??= openStdout());
+}
+
+/** One per process, whatever the number of loggers (the e2e specs build many applications in one process). */
+let sharedStdout: DestinationStream | undefined;
+
+function openStdout(): DestinationStream {
   const stdout = pino.destination({ fd: 1, sync: true });
   stdout.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code !== 'EPIPE') throw error;
