@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { Writable } from 'node:stream';
 import { Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { AccessLogController, accessLogFields, createLogger, loggablePath, logFormat, PinoNestLogger, redactUrl } from './logging.js';
+import { AccessLogController, accessLogFields, createLogger, loggablePath, logFormat, PinoNestLogger, redactUrl, writtenPerTurn } from './logging.js';
 
 function capture(): { lines: string[]; stream: Writable } {
   const lines: string[] = [];
@@ -146,5 +146,51 @@ describe('PinoNestLogger inside a request', () => {
     const [inside, outside] = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(inside).toMatchObject({ msg: 'inside', requestId: 'r-2', context: 'Service' });
     expect(outside.requestId).toBeUndefined();
+  });
+});
+
+describe('writtenPerTurn', () => {
+  const turnEnd = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+  it('writes the lines of one event-loop turn in one write, at the end of that turn, in order', async () => {
+    const writes: string[] = [];
+    const logger = createLogger('info', writtenPerTurn({ write: (text) => writes.push(text) }));
+    logger.info('first');
+    logger.info('second');
+    expect(writes).toEqual([]);
+    await turnEnd();
+    expect(writes).toHaveLength(1);
+    expect(writes[0].split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { msg: string }).msg)).toEqual(['first', 'second']);
+    logger.info('third');
+    await turnEnd();
+    expect(writes).toHaveLength(2);
+    expect(writes[1]).toContain('"third"');
+  });
+
+  it('writes what is pending when the process exits, and on logger.flush()', () => {
+    const before = new Set(process.listeners('exit'));
+    const writes: string[] = [];
+    const logger = createLogger('info', writtenPerTurn({ write: (text) => writes.push(text) }));
+    const onExit = process.listeners('exit').filter((listener) => !before.has(listener));
+    try {
+      expect(onExit).toHaveLength(1);
+      logger.info('logged just before process.exit()');
+      (onExit[0] as (code: number) => void)(1);
+      expect(writes.join('')).toContain('logged just before process.exit()');
+      logger.info('flushed');
+      logger.flush();
+      expect(writes.join('')).toContain('"flushed"');
+      expect(writes).toHaveLength(2);
+    } finally {
+      for (const listener of onExit) process.removeListener('exit', listener);
+    }
+  });
+
+  it('writes nothing into a destination already destroyed (stdout after EPIPE)', async () => {
+    const writes: string[] = [];
+    const destination = writtenPerTurn({ write: (text) => writes.push(text), destroyed: true });
+    destination.write('line\n');
+    await turnEnd();
+    expect(writes).toEqual([]);
   });
 });
