@@ -2,6 +2,7 @@ import { ConflictException, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { In, type DataSource, type EntityManager } from 'typeorm';
 import type { IdentitySource } from '../auth/principal.js';
+import { SqlPool, type Statement } from '../database/sql-pool.js';
 import { IdentityEntity } from '../identity/identity.entity.js';
 import { RoleEntity } from '../role/role.entity.js';
 import { AppTokenTombstoneEntity } from './app-token-tombstone.entity.js';
@@ -54,10 +55,53 @@ export type NewToken = { roleIds: readonly number[] } & Pick<
 
 const WITH_ROLES = { roles: true, identity: { roles: true } } as const;
 
+/** A new token and its roles in one statement; its id. */
+const INSERT_TOKEN: Statement = {
+  name: 'apptoken_insert_token',
+  text: `WITH created AS (
+           INSERT INTO app_token (hash, token_sha256, token, identity_id, created_at, expires_at, jwt_expires_at, description, origin,
+                                  created_by_identity_id, created_by_name, rotated_from_id, parent_token_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+           RETURNING id
+         ), roles AS (
+           INSERT INTO app_token_role (app_token_id, role_id) SELECT created.id, role_id FROM created, unnest($14::int[]) AS role_id
+         )
+         SELECT id FROM created`,
+};
+
+/** A token's chain (itself and its ancestors, at most $2), share-locked root first: see lockChain. */
+const LOCK_CHAIN: Statement = {
+  name: 'apptoken_lock_chain',
+  // One statement: the walk up the chain, then its rows locked in ORDER BY order (locking happens above the sort).
+  text: `WITH RECURSIVE up(id, depth) AS (
+           SELECT $1::int, 0
+           UNION ALL
+           SELECT t.parent_token_id, up.depth + 1 FROM app_token t JOIN up ON t.id = up.id WHERE t.parent_token_id IS NOT NULL AND up.depth + 1 < $2
+         )
+         SELECT t.id, t.expires_at, t.revoked_at, i.disabled, (SELECT count(*)::int FROM up) AS links,
+                coalesce(t.revoked_at <= clock_timestamp(), false) OR coalesce(t.expires_at <= clock_timestamp(), false) AS ended
+           FROM app_token t JOIN up ON up.id = t.id JOIN identity i ON i.id = t.identity_id
+          ORDER BY up.depth DESC
+            FOR SHARE OF t`,
+};
+
+const granteeBy = (name: string, where: string): Statement => ({
+  name,
+  text: `SELECT i.id, i.name, i.source, i.disabled,
+                coalesce((SELECT json_agg(json_build_object('id', r.id, 'name', r.name, 'nameKey', r.name_key))
+                            FROM identity_role ir JOIN role r ON r.id = ir.role_id WHERE ir.identity_id = i.id), '[]') AS roles
+           FROM identity i WHERE ${where}`,
+});
+const GRANTEE_BY_ID = granteeBy('apptoken_grantee_by_id', 'i.id = $1');
+const GRANTEE_BY_NAME = granteeBy('apptoken_grantee_by_name', 'i.name_key = $1');
+
 /** Database access for app tokens (and what granting and migrating them need of identities and roles), by intent. */
 @Injectable()
 export class AppTokenRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly sql: SqlPool,
+  ) {}
 
   /** One token, its row locked for the rest of the transaction, with its roles and its identity's. */
   async lockForChange(manager: EntityManager, id: number): Promise<AppTokenEntity | null> {
@@ -73,16 +117,9 @@ export class AppTokenRepository {
 
   /** Stores a new token and its roles in one statement; its id. */
   async insert(manager: EntityManager, token: NewToken): Promise<number> {
-    const [{ id }] = (await manager.query(
-      `WITH created AS (
-         INSERT INTO app_token (hash, token_sha256, token, identity_id, created_at, expires_at, jwt_expires_at, description, origin,
-                                created_by_identity_id, created_by_name, rotated_from_id, parent_token_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-         RETURNING id
-       ), roles AS (
-         INSERT INTO app_token_role (app_token_id, role_id) SELECT created.id, role_id FROM created, unnest($14::int[]) AS role_id
-       )
-       SELECT id FROM created`,
+    const [{ id }] = await this.sql.rowsIn<{ id: number }>(
+      manager,
+      INSERT_TOKEN,
       [
         token.hash,
         token.tokenSha256,
@@ -99,7 +136,7 @@ export class AppTokenRepository {
         token.parentTokenId,
         [...new Set(token.roleIds)],
       ],
-    )) as Array<{ id: number }>;
+    );
     return id;
   }
 
@@ -142,20 +179,10 @@ export class AppTokenRepository {
    * A chain of `limit` links may be longer still: the caller refuses it.
    */
   async lockChain(manager: EntityManager, id: number, limit: number): Promise<ChainLink[] | null> {
-    // One statement: the walk up the chain, then its rows locked in ORDER BY order (locking happens above the sort).
-    const rows = (await manager.query(
-      `WITH RECURSIVE up(id, depth) AS (
-         SELECT $1::int, 0
-         UNION ALL
-         SELECT t.parent_token_id, up.depth + 1 FROM app_token t JOIN up ON t.id = up.id WHERE t.parent_token_id IS NOT NULL AND up.depth + 1 < $2
-       )
-       SELECT t.id, t.expires_at, t.revoked_at, i.disabled, (SELECT count(*)::int FROM up) AS links,
-              coalesce(t.revoked_at <= clock_timestamp(), false) OR coalesce(t.expires_at <= clock_timestamp(), false) AS ended
-         FROM app_token t JOIN up ON up.id = t.id JOIN identity i ON i.id = t.identity_id
-        ORDER BY up.depth DESC
-          FOR SHARE OF t`,
-      [id, limit],
-    )) as Array<{ id: number; expires_at: Date | null; revoked_at: Date | null; disabled: boolean; links: number; ended: boolean }>;
+    const rows = await this.sql.rowsIn<{ id: number; expires_at: Date | null; revoked_at: Date | null; disabled: boolean; links: number; ended: boolean }>(manager, LOCK_CHAIN, [
+      id,
+      limit,
+    ]);
     if (rows.length === 0 || rows.length !== rows[0].links) return null;
     return rows.reverse().map((row) => ({ id: row.id, expiresAt: row.expires_at, revokedAt: row.revoked_at, identityDisabled: row.disabled, ended: row.ended }));
   }
@@ -203,13 +230,7 @@ export class AppTokenRepository {
 
   /** The identity a grant names (by id or folded name), with its roles: one row. */
   async findGrantee(manager: EntityManager, ref: { id: number } | { nameKey: string }): Promise<Grantee | null> {
-    const rows = (await manager.query(
-      `SELECT i.id, i.name, i.source, i.disabled,
-              coalesce((SELECT json_agg(json_build_object('id', r.id, 'name', r.name, 'nameKey', r.name_key))
-                          FROM identity_role ir JOIN role r ON r.id = ir.role_id WHERE ir.identity_id = i.id), '[]') AS roles
-         FROM identity i WHERE ${'id' in ref ? 'i.id = $1' : 'i.name_key = $1'}`,
-      ['id' in ref ? ref.id : ref.nameKey],
-    )) as Grantee[];
+    const rows = await this.sql.rowsIn<Grantee & { [column: string]: unknown }>(manager, 'id' in ref ? GRANTEE_BY_ID : GRANTEE_BY_NAME, ['id' in ref ? ref.id : ref.nameKey]);
     return rows[0] ?? null;
   }
 

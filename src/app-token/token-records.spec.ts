@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import type { DataSource } from 'typeorm';
 import type { Invalidation, InvalidationService } from '../database/invalidation.service.js';
+import type { SqlPool, Statement } from '../database/sql-pool.js';
 import type { MetricsService } from '../metrics/metrics.service.js';
 import { TokenRecords } from './token-records.js';
 
@@ -8,15 +8,15 @@ const HASH = '9f1c4c5e-7a39-4a4e-9d4a-3f3f3f3f3f3f';
 
 /** A token row as the load query returns it; `revision` tells loads apart. */
 function row(revision: number) {
-  return { id: revision, token_sha256: Buffer.alloc(32), identity_id: 1, expires_at: null, revoked_in_ms: null, role_ids: [1], parent_hash: null };
+  return { id: revision, token_sha256: Buffer.alloc(32), identity_id: 1, expires_ms: null, revoked_in_ms: null, role_ids: [1], parent_hash: null };
 }
 
 /** TokenRecords over a database whose every query waits until the test answers it. */
 function harness() {
   const pending: Array<{ sql: string; resolve: (rows: unknown[]) => void; reject: (error: Error) => void }> = [];
-  const dataSource = {
-    query: (sql: string) => new Promise<unknown[]>((resolve, reject) => pending.push({ sql, resolve, reject })),
-  } as unknown as DataSource;
+  const sql = {
+    rows: (statement: Statement) => new Promise<unknown[]>((resolve, reject) => pending.push({ sql: statement.text, resolve, reject })),
+  } as unknown as SqlPool;
   const subscribers: Array<(event: Invalidation) => void> = [];
   const state = { epoch: 0, cacheable: true };
   const invalidation = {
@@ -29,7 +29,7 @@ function harness() {
     subscribe: (subscriber: (event: Invalidation) => void) => subscribers.push(subscriber),
   } as unknown as InvalidationService;
   const metrics = { tokenCacheLookup: () => undefined } as unknown as MetricsService;
-  const records = new TokenRecords(dataSource, invalidation, metrics);
+  const records = new TokenRecords(sql, invalidation, metrics);
   const invalidate = (event: Invalidation) => {
     state.epoch++;
     for (const subscriber of subscribers) subscriber(event);

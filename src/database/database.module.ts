@@ -5,6 +5,7 @@ import { dataSourceOptions } from './data-source-options.js';
 import { DATABASE_RUNTIME, type DatabaseRuntime } from './database-runtime.js';
 import { InvalidationService } from './invalidation.service.js';
 import { runMigrations } from './migrate.js';
+import { SqlPool } from './sql-pool.js';
 import { UnitOfWork } from './unit-of-work.js';
 
 /** Connection errors no retry can fix: no such database, bad credentials, no permission. */
@@ -40,8 +41,8 @@ export class DatabaseModule {
           },
         }),
       ],
-      providers: [{ provide: DATABASE_RUNTIME, useValue: { url: options.url, embedded: options.embedded } satisfies DatabaseRuntime }, InvalidationService, UnitOfWork],
-      exports: [DATABASE_RUNTIME, InvalidationService, UnitOfWork],
+      providers: [{ provide: DATABASE_RUNTIME, useValue: { url: options.url, embedded: options.embedded } satisfies DatabaseRuntime }, InvalidationService, UnitOfWork, SqlPool],
+      exports: [DATABASE_RUNTIME, InvalidationService, UnitOfWork, SqlPool],
     };
   }
 }
