@@ -32,6 +32,18 @@ const RECONNECT_MAX_MS = 5000;
 export const HEARTBEAT_INTERVAL_MS = 5000;
 export const HEARTBEAT_TIMEOUT_MS = 3000;
 const PING = 'p:';
+/** The longest a change waits for its NOTIFY to come back through this instance's listener before answering. */
+export const ECHO_TIMEOUT_MS = 500;
+
+/** A change's NOTIFYs expected back through the listener, registered before its transaction commits. */
+export interface Echo {
+  /** Resolves when every payload has come back from the session that sent it, or after ECHO_TIMEOUT_MS. */
+  wait(): Promise<void>;
+  /** The change did not commit: nothing will come back. */
+  cancel(): void;
+}
+
+const NO_ECHO: Echo = { wait: () => Promise.resolve(), cancel: () => undefined };
 
 /**
  * Keeps every instance's caches honest. A change that can refuse a token is announced with
@@ -58,6 +70,8 @@ export class InvalidationService implements OnApplicationBootstrap, OnApplicatio
   private heartbeatDeadline: NodeJS.Timeout | undefined;
   private pingSequence = 0;
   private lastProblem: string | undefined;
+  /** Waiters for this instance's own notifications, by sending backend pid and payload. */
+  private readonly echoes = new Map<string, Set<() => void>>();
 
   constructor(@Inject(DATABASE_RUNTIME) private readonly runtime: DatabaseRuntime) {}
 
@@ -106,6 +120,48 @@ export class InvalidationService implements OnApplicationBootstrap, OnApplicatio
     }
   }
 
+  /**
+   * Registers, before the transaction that sends them commits, the wait for `events` to come back through this
+   * instance's listener from backend `processId` (the transaction's session). PostgreSQL hands a committed
+   * notification to every listening session at the same moment, so once this instance's has come back, every
+   * other instance's has been sent; each reads it before its next token check (AppTokenVerifier yields to I/O
+   * first). The change answers after that, so a client told "revoked" finds the token refused everywhere.
+   * Nothing to wait for on embedded PGlite (one process) or while the listener is down (caches are bypassed).
+   */
+  expectEcho(processId: number | undefined, events: readonly Invalidation[]): Echo {
+    if (this.runtime.embedded || !this.listening || processId === undefined || events.length === 0) return NO_ECHO;
+    const pending: Array<[string, () => void]> = [];
+    const arrivals = [...new Set(events.map(encodeInvalidation))].map(
+      (payload) =>
+        new Promise<void>((resolve) => {
+          const key = `${processId}:${payload}`;
+          const waiters = this.echoes.get(key) ?? new Set<() => void>();
+          waiters.add(resolve);
+          this.echoes.set(key, waiters);
+          pending.push([key, resolve]);
+        }),
+    );
+    const forget = () => {
+      for (const [key, resolve] of pending) {
+        const waiters = this.echoes.get(key);
+        waiters?.delete(resolve);
+        if (waiters?.size === 0) this.echoes.delete(key);
+      }
+    };
+    return {
+      wait: async () => {
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, ECHO_TIMEOUT_MS);
+        });
+        await Promise.race([Promise.all(arrivals), timeout]);
+        clearTimeout(timer);
+        forget();
+      },
+      cancel: forget,
+    };
+  }
+
   /** Applies changes to this instance's caches; call right after the transaction commits. */
   apply(events: readonly Invalidation[]): void {
     for (const event of events) this.dispatch(event);
@@ -131,6 +187,12 @@ export class InvalidationService implements OnApplicationBootstrap, OnApplicatio
         return;
       }
       this.dispatch(decodeInvalidation(payload));
+      const key = `${message.processId}:${payload}`;
+      const waiters = this.echoes.get(key);
+      if (waiters) {
+        this.echoes.delete(key);
+        for (const resolve of waiters) resolve();
+      }
     });
     client.on('error', (error) => this.lost(client, error));
     client.on('end', () => this.lost(client, new Error('connection ended')));
@@ -168,6 +230,9 @@ export class InvalidationService implements OnApplicationBootstrap, OnApplicatio
     this.listening = false;
     this.lastProblem = error.message;
     this.client = undefined;
+    // Nothing more will come back through this connection: no change waits for it.
+    for (const waiters of this.echoes.values()) for (const resolve of waiters) resolve();
+    this.echoes.clear();
     this.dispatch({ kind: 'all' });
     client.removeAllListeners('end');
     client.end().catch(() => undefined);

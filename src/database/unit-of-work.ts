@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { AuditService, type AuditRecord } from '../audit/audit.service.js';
-import { InvalidationService, type Invalidation } from './invalidation.service.js';
+import { InvalidationService, type Echo, type Invalidation } from './invalidation.service.js';
 
 /** What a change sees inside its unit of work. */
 export interface Transaction {
@@ -23,7 +23,9 @@ export interface UnitOfWorkOptions {
  * the invalidation applied to this instance's caches once it has committed. The steps cannot be taken
  * apart: the manager exists only inside `run`, and what is declared with `invalidate` is published by
  * `run` itself, so a committed change can no longer forget its invalidation (a revoked token would stay
- * cached here for up to 5 minutes). Nothing is published when the work throws.
+ * cached here for up to 5 minutes). Nothing is published when the work throws. A change that invalidates
+ * answers once its NOTIFY has come back through this instance's listener (at most ECHO_TIMEOUT_MS), by when
+ * PostgreSQL has handed it to every other instance too.
  */
 @Injectable()
 export class UnitOfWork {
@@ -36,6 +38,7 @@ export class UnitOfWork {
   async run<T>(work: (tx: Transaction) => Promise<T>, options: UnitOfWorkOptions = {}): Promise<T> {
     const events: Invalidation[] = [];
     let open = true;
+    let echo: Echo = { wait: () => Promise.resolve(), cancel: () => undefined };
     const result = await this.dataSource
       .transaction(async (manager) => {
         if (options.lock !== undefined) await manager.query('SELECT pg_advisory_xact_lock($1)', [options.lock]);
@@ -48,13 +51,25 @@ export class UnitOfWork {
           audit: (record) => this.auditLog.record(record, manager),
         });
         open = false;
+        // Expected back before the commit, so an echo that arrives with it is not missed.
+        echo = this.invalidation.expectEcho(sessionPid(manager), events);
         await this.invalidation.notify(manager, events);
         return value;
+      })
+      .catch((error: unknown) => {
+        echo.cancel();
+        throw error;
       })
       .finally(() => {
         open = false;
       });
     this.invalidation.apply(events);
+    await echo.wait();
     return result;
   }
+}
+
+/** The PostgreSQL backend pid of the session a transaction runs on (pg's client learns it at connect). */
+function sessionPid(manager: EntityManager): number | undefined {
+  return (manager.queryRunner as unknown as { databaseConnection?: { processID?: number } } | undefined)?.databaseConnection?.processID;
 }
