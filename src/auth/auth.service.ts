@@ -5,7 +5,7 @@ import { ApiException, ErrorCode } from '../common/error-code.js';
 import { sha256 } from '../common/crypto.js';
 import type { IdentityDto } from '../identity/dto/identity.dto.js';
 import { identityNameKey } from '../identity/identity-name.js';
-import { toIdentityDto } from '../identity/identity.mapper.js';
+import { identityDtoOf } from '../identity/identity.mapper.js';
 import { IdentityRepository } from '../identity/identity.repository.js';
 import { InitialAdminPassword } from '../identity/initial-admin-password.js';
 import type { SigninDto } from './dto/signin.dto.js';
@@ -88,7 +88,7 @@ export class AuthService {
       this.logger.warn({ address, usernameKey: throttleKey.toString('hex'), retryAfter: reservation.retryAfterSeconds }, 'sign-in throttled');
       throw new SigninThrottledException(reservation.retryAfterSeconds);
     }
-    const identity = await this.identities.getByNameKey(nameKey);
+    const identity = await this.identities.getForSignin(nameKey);
     const passwordMatches = await this.passwords.verify(identity?.passwordHash ?? null, dto.password);
     if (!identity || !passwordMatches || identity.disabled) {
       // The reserved attempt stays: it is this failure.
@@ -112,7 +112,7 @@ export class AuthService {
       address,
     });
     await this.initialAdminPassword.discardIfUsed(dto.password);
-    return { identity: toIdentityDto(identity), sessionSecret: secret };
+    return { identity: identityDtoOf(identity), sessionSecret: secret };
   }
 
   async signout(principal: Principal, address: string): Promise<void> {

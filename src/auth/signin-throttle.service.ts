@@ -36,7 +36,8 @@ export class SigninThrottleService {
 
   /** The attempt succeeded: it is not a failure. */
   async release(attempt: string): Promise<void> {
-    await this.failures.delete({ id: attempt });
+    // Plain SQL: every sign-in runs it, and TypeORM's delete builder cost more CPU than the round trip.
+    await this.failures.query('DELETE FROM signin_failure WHERE id = $1', [attempt]);
   }
 
   /** Seconds until the other attempts in the window fall under both limits; 0 when they are under now. */

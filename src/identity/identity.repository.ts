@@ -83,8 +83,15 @@ export class IdentityRepository {
     };
   }
 
-  getByNameKey(nameKey: string, manager?: EntityManager): Promise<IdentityEntity | null> {
-    return this.repo(manager).findOne({ where: { nameKey }, relations: { roles: true } });
+  /**
+   * What a sign-in needs of an identity, by its name's key, in one row: its view and password hash. Plain SQL: the
+   * entity graph through findOne was about a millisecond of main-thread CPU of every sign-in.
+   */
+  async getForSignin(nameKey: string): Promise<(IdentityView & { passwordHash: string | null }) | null> {
+    const rows = (await this.identities.query(`SELECT ${VIEW_COLUMNS}, ${ROLES_OF('i.id')} AS roles, i.password_hash FROM identity i WHERE i.name_key = $1`, [
+      nameKey,
+    ])) as Array<IdentityRow & { password_hash: string | null }>;
+    return rows.length === 0 ? null : { ...toView(rows[0]), passwordHash: rows[0].password_hash };
   }
 
   /** One identity as its answer shows it: one row, its roles aggregated in SQL. */

@@ -18,6 +18,11 @@ export const INITIAL_ADMIN_PASSWORD_FILE = 'initial-admin-password';
 export class InitialAdminPassword {
   private readonly logger = new Logger(InitialAdminPassword.name);
   readonly file: string;
+  /**
+   * Seen absent (read, or removed) and not written since by this process: only this service writes it, when it
+   * creates the admin, so sign-ins then skip a file system call (and its ENOENT error) each.
+   */
+  private absent = false;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     this.file = path.join(config.dataDir, INITIAL_ADMIN_PASSWORD_FILE);
@@ -27,6 +32,7 @@ export class InitialAdminPassword {
   async keep(password: string): Promise<boolean> {
     try {
       await writePrivateFile(this.file, `${password}\n`);
+      this.absent = false;
       return true;
     } catch (error) {
       this.logger.warn(`could not keep the generated admin password in ${this.file} (${(error as Error).message}); it is shown only now`);
@@ -39,17 +45,22 @@ export class InitialAdminPassword {
       const password = (await readFile(this.file, 'utf8')).trim();
       return password === '' ? undefined : password;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        this.absent = true;
+        return undefined;
+      }
       throw error;
     }
   }
 
   async discard(): Promise<void> {
     await rm(this.file, { force: true });
+    this.absent = true;
   }
 
   /** After a successful sign-in: the password has reached its owner when it is the kept one. Never fails the sign-in. */
   async discardIfUsed(password: string): Promise<void> {
+    if (this.absent) return;
     try {
       const kept = await this.read();
       if (kept === undefined || !timingSafeEqual(sha256(kept), sha256(password))) return;
