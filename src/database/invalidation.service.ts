@@ -32,12 +32,16 @@ const RECONNECT_MAX_MS = 5000;
 export const HEARTBEAT_INTERVAL_MS = 5000;
 export const HEARTBEAT_TIMEOUT_MS = 3000;
 const PING = 'p:';
-/** The longest a change waits for its NOTIFY to come back through this instance's listener before answering. */
-export const ECHO_TIMEOUT_MS = 500;
+const ACK = 'a:';
+const BYE = 'bye';
+/** The longest a change waits for every live instance to acknowledge its NOTIFY before answering anyway. */
+export const ECHO_TIMEOUT_MS = 1000;
+/** An instance whose heartbeat has not been heard for this long is no longer waited for. */
+const PEER_SILENCE_MS = 2 * HEARTBEAT_INTERVAL_MS + HEARTBEAT_TIMEOUT_MS;
 
-/** A change's NOTIFYs expected back through the listener, registered before its transaction commits. */
+/** A change's NOTIFYs expected back (and acknowledged by every live instance), registered before its transaction commits. */
 export interface Echo {
-  /** Resolves when every payload has come back from the session that sent it, or after ECHO_TIMEOUT_MS. */
+  /** Resolves when every live instance has applied every payload, or after ECHO_TIMEOUT_MS. */
   wait(): Promise<void>;
   /** The change did not commit: nothing will come back. */
   cancel(): void;
@@ -70,8 +74,10 @@ export class InvalidationService implements OnApplicationBootstrap, OnApplicatio
   private heartbeatDeadline: NodeJS.Timeout | undefined;
   private pingSequence = 0;
   private lastProblem: string | undefined;
-  /** Waiters for this instance's own notifications, by sending backend pid and payload. */
-  private readonly echoes = new Map<string, Set<() => void>>();
+  /** Other instances on this database, by instance id: when their heartbeat was last heard. */
+  private readonly peers = new Map<string, number>();
+  /** Changes waiting to be applied everywhere: by sending backend pid and payload, the instances yet to apply it ('self' included). */
+  private readonly echoes = new Set<{ key: Map<string, Set<string>>; pid: number; settle: () => void }>();
 
   constructor(@Inject(DATABASE_RUNTIME) private readonly runtime: DatabaseRuntime) {}
 
@@ -109,6 +115,8 @@ export class InvalidationService implements OnApplicationBootstrap, OnApplicatio
     clearInterval(this.heartbeat);
     clearTimeout(this.heartbeatDeadline);
     this.listening = false;
+    // No one need wait for this instance's acknowledgements any more.
+    await this.client?.query('SELECT pg_notify($1, $2)', [INVALIDATION_CHANNEL, `${PING}${this.instanceId}:${BYE}`]).catch(() => undefined);
     await this.client?.end().catch(() => undefined);
   }
 
@@ -121,32 +129,26 @@ export class InvalidationService implements OnApplicationBootstrap, OnApplicatio
   }
 
   /**
-   * Registers, before the transaction that sends them commits, the wait for `events` to come back through this
-   * instance's listener from backend `processId` (the transaction's session). PostgreSQL hands a committed
-   * notification to every listening session at the same moment, so once this instance's has come back, every
-   * other instance's has been sent; each reads it before its next token check (AppTokenVerifier yields to I/O
-   * first). The change answers after that, so a client told "revoked" finds the token refused everywhere.
-   * Nothing to wait for on embedded PGlite (one process) or while the listener is down (caches are bypassed).
+   * Registers, before the transaction that sends them commits, the wait for `events` to be applied on every
+   * instance: back through this instance's listener from backend `processId` (the transaction's session), and
+   * acknowledged by every other live instance (heard in the last PEER_SILENCE_MS), each of which acknowledges
+   * only after applying it to its caches. The change answers after that (or after ECHO_TIMEOUT_MS), so a
+   * client told "revoked" finds the token refused on every instance. Nothing to wait for on embedded PGlite
+   * (one process) or while the listener is down (caches are bypassed here, and the others flush on reconnect).
    */
   expectEcho(processId: number | undefined, events: readonly Invalidation[]): Echo {
     if (this.runtime.embedded || !this.listening || processId === undefined || events.length === 0) return NO_ECHO;
-    const pending: Array<[string, () => void]> = [];
-    const arrivals = [...new Set(events.map(encodeInvalidation))].map(
-      (payload) =>
-        new Promise<void>((resolve) => {
-          const key = `${processId}:${payload}`;
-          const waiters = this.echoes.get(key) ?? new Set<() => void>();
-          waiters.add(resolve);
-          this.echoes.set(key, waiters);
-          pending.push([key, resolve]);
-        }),
-    );
+    const heardSince = Date.now() - PEER_SILENCE_MS;
+    const instances = ['self', ...[...this.peers].filter(([, heard]) => heard >= heardSince).map(([id]) => id)];
+    const key = new Map([...new Set(events.map(encodeInvalidation))].map((payload) => [payload, new Set(instances)]));
+    let settle: () => void = () => undefined;
+    const applied = new Promise<void>((resolve) => {
+      settle = resolve;
+    });
+    const entry = { key, pid: processId, settle: () => settle() };
+    this.echoes.add(entry);
     const forget = () => {
-      for (const [key, resolve] of pending) {
-        const waiters = this.echoes.get(key);
-        waiters?.delete(resolve);
-        if (waiters?.size === 0) this.echoes.delete(key);
-      }
+      this.echoes.delete(entry);
     };
     return {
       wait: async () => {
@@ -154,12 +156,27 @@ export class InvalidationService implements OnApplicationBootstrap, OnApplicatio
         const timeout = new Promise<void>((resolve) => {
           timer = setTimeout(resolve, ECHO_TIMEOUT_MS);
         });
-        await Promise.race([Promise.all(arrivals), timeout]);
+        await Promise.race([applied, timeout]);
         clearTimeout(timer);
         forget();
       },
       cancel: forget,
     };
+  }
+
+  /** Marks `payload` from backend `pid` applied by `instance` (or, with no payload, everything `instance` owed). */
+  private settle(instance: string, pid?: number, payload?: string): void {
+    for (const entry of this.echoes) {
+      if (pid !== undefined && entry.pid !== pid) continue;
+      for (const [expected, waiting] of entry.key) {
+        if (payload === undefined || expected === payload) waiting.delete(instance);
+        if (waiting.size === 0) entry.key.delete(expected);
+      }
+      if (entry.key.size === 0) {
+        this.echoes.delete(entry);
+        entry.settle();
+      }
+    }
   }
 
   /** Applies changes to this instance's caches; call right after the transaction commits. */
@@ -183,16 +200,30 @@ export class InvalidationService implements OnApplicationBootstrap, OnApplicatio
       if (message.channel !== INVALIDATION_CHANNEL) return;
       const payload = message.payload ?? '*';
       if (payload.startsWith(PING)) {
-        if (payload === `${PING}${this.instanceId}:${this.pingSequence}`) clearTimeout(this.heartbeatDeadline);
+        const [instance, sequence] = payload.slice(PING.length).split(':');
+        if (instance === this.instanceId) {
+          if (sequence === String(this.pingSequence)) clearTimeout(this.heartbeatDeadline);
+        } else if (sequence === BYE) {
+          this.peers.delete(instance);
+          this.settle(instance);
+        } else {
+          this.peers.set(instance, Date.now());
+        }
+        return;
+      }
+      if (payload.startsWith(ACK)) {
+        // a:<instance>:<pid>:<payload>: that instance has applied <payload> sent by backend <pid>.
+        const [instance, pid] = payload.slice(ACK.length).split(':', 2);
+        const acknowledged = payload.slice(ACK.length + instance.length + pid.length + 2);
+        if (instance !== this.instanceId) this.settle(instance, Number(pid), acknowledged);
         return;
       }
       this.dispatch(decodeInvalidation(payload));
-      const key = `${message.processId}:${payload}`;
-      const waiters = this.echoes.get(key);
-      if (waiters) {
-        this.echoes.delete(key);
-        for (const resolve of waiters) resolve();
-      }
+      this.settle('self', message.processId, payload);
+      // Applied here: the instance that made the change may answer once every instance has said so.
+      client
+        .query('SELECT pg_notify($1, $2)', [INVALIDATION_CHANNEL, `${ACK}${this.instanceId}:${message.processId}:${payload}`])
+        .catch((error: Error) => this.lost(client, error));
     });
     client.on('error', (error) => this.lost(client, error));
     client.on('end', () => this.lost(client, new Error('connection ended')));
@@ -208,6 +239,8 @@ export class InvalidationService implements OnApplicationBootstrap, OnApplicatio
     this.dispatch({ kind: 'all' });
     this.listening = true;
     this.reconnectDelay = RECONNECT_MIN_MS;
+    // Heard at once by the others, so their changes wait for this instance's acknowledgements from now on.
+    this.ping(client);
     this.heartbeat = setInterval(() => this.ping(client), HEARTBEAT_INTERVAL_MS);
     this.heartbeat.unref();
   }
@@ -231,8 +264,9 @@ export class InvalidationService implements OnApplicationBootstrap, OnApplicatio
     this.lastProblem = error.message;
     this.client = undefined;
     // Nothing more will come back through this connection: no change waits for it.
-    for (const waiters of this.echoes.values()) for (const resolve of waiters) resolve();
+    for (const entry of this.echoes) entry.settle();
     this.echoes.clear();
+    this.peers.clear();
     this.dispatch({ kind: 'all' });
     client.removeAllListeners('end');
     client.end().catch(() => undefined);
