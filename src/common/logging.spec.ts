@@ -92,6 +92,28 @@ describe('loggablePath', () => {
     // Dots written as %2E do not hide a token.
     expect(loggablePath('/nope/eyJhbGciOiJIUzI1NiJ9%2EeyJzdWIiOiJ4In0%2ec2lnbmF0dXJl')).toBe('/nope/[REDACTED]');
   });
+
+  it('masks tokens however they are encoded, and session ids (found from outside)', () => {
+    const token = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJlc2lnbmF0dXJl';
+    const variants = [
+      `/y/%65${token.slice(1)}`, // the first letter percent-encoded
+      `/y/${token.replaceAll('.', '%252E')}`, // dots encoded twice
+      `/y/${token.replaceAll('.', '+')}`,
+      `/y/${token.replaceAll('.', '%20')}`,
+      `/y/${token.replaceAll('.', '/')}`,
+    ];
+    for (const path of variants) {
+      const logged = loggablePath(path);
+      expect(logged).toBe('/y/[REDACTED]');
+      expect(logged).not.toContain('c2lnbmF0dXJl');
+    }
+    const sessionId = 'Qm9vdHN0cmFwcGVkLXNlc3Npb24taWQtdmFsdWUtNDM';
+    expect(sessionId).toHaveLength(43);
+    expect(loggablePath(`/api/v1/identity/${sessionId}`)).toBe('/api/v1/identity/[REDACTED]');
+    // Ordinary paths stay as they are, encoded or not.
+    expect(loggablePath('/api/v1/identity/42')).toBe('/api/v1/identity/42');
+    expect(loggablePath('/a%20b/c')).toBe('/a%20b/c');
+  });
 });
 
 describe('AccessLogController', () => {

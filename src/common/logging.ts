@@ -193,13 +193,31 @@ export function writtenPerTurn(target: { write(text: string): unknown; destroyed
 /** The label of the request id in every line logged while serving a request (as `requestId` in error bodies). */
 export const REQUEST_ID_LOG_LABEL = 'requestId';
 
-const JWT_LIKE = /eyJ[\w-]*\.[\w-]*\.?[\w-]*/g;
+/** A JWT (its header starts `eyJ`), with its dots written any way a client or proxy might: `.`, `+`, space, `/`, `,`. */
+const JWT_LIKE = /eyJ[\w-]*(?:[.+\s/,;:]+[\w-]+){0,2}/g;
+/** A session id (43 base64url characters) or any other secret-sized run. */
+const SECRET_LIKE = /[\w-]{40,}/g;
 
-/** The text with anything shaped like a JWT (a token sent in a path by mistake) masked. */
+/** The text percent-decoded until it stops changing (at most three times: %252E is a dot too). */
+function decodedForm(text: string): string {
+  let current = text;
+  for (let round = 0; round < 3 && current.includes('%'); round++) {
+    const next = current.replace(/%[0-9a-f]{2}/gi, (escape) => String.fromCharCode(parseInt(escape.slice(1), 16)));
+    if (next === current) break;
+    current = next;
+  }
+  return current;
+}
+
+/**
+ * The text with anything shaped like a JWT (a token sent in a path by mistake) or a session id masked, judged on
+ * its percent-decoded form (an encoded letter or dot, once or twice, does not hide one). Unchanged when there is
+ * nothing to mask; masked, it is shown decoded.
+ */
 export function maskTokens(text: string): string {
-  if (!text.includes('eyJ')) return text;
-  // A token whose dots are percent-encoded (%2E) is a token too.
-  return text.replace(/%2e/gi, '.').replace(JWT_LIKE, '[REDACTED]');
+  const decoded = text.includes('%') ? decodedForm(text) : text;
+  if (!decoded.includes('eyJ') && !/[\w-]{40}/.test(decoded)) return text;
+  return decoded.replace(JWT_LIKE, '[REDACTED]').replace(SECRET_LIKE, '[REDACTED]');
 }
 
 /** The request's path without its query string, tokens masked. */

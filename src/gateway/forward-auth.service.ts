@@ -113,7 +113,8 @@ export class ForwardAuthService {
     }
     if (original === undefined) return { tokenRequired: true, roleSets: [], rules: [], ignoreCase: false };
 
-    const shown = original.uri.split('?')[0].slice(0, 200);
+    // Shown in the answer and the log with tokens masked: a proxy may log answers.
+    const shown = maskTokens(original.uri.split('?')[0].slice(0, 200));
     const path = judgeablePath(original.uri);
     if ('problem' in path) this.refuse(new ApiException(HttpStatus.BAD_REQUEST, ErrorCode.BAD_REQUEST, `Refused: ${path.problem}`), { methods: original.methods, path: loggablePath(shown) });
     const matcher = await this.rules.current();
