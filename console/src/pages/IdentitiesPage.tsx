@@ -126,7 +126,8 @@ export function IdentitiesPage() {
                       {identity.disabled ? 'Disabled' : 'Enabled'}
                     </Text>
                   </Table.Td>
-                  <Table.Td className="nowrap">
+                  {/* May wrap between date and time: a nowrap date widened the table past its box from 10:00 on. */}
+                  <Table.Td miw={104}>
                     <time dateTime={identity.created} title={identity.created}>{formatDate(identity.created)}</time>
                   </Table.Td>
                   <Table.Td>
