@@ -61,16 +61,7 @@ export class IdentityRepository {
    * (an entity graph through findOne costs about a millisecond of CPU here).
    */
   async getForPrincipal(id: number): Promise<IdentityForPrincipal | null> {
-    const rows = (await this.identities.query(
-      `SELECT i.id, i.name, i.source, i.disabled, i.password_hash IS NOT NULL AS has_password, i.created_at, i.updated_at,
-              coalesce(array_agg(r.name::text) FILTER (WHERE r.id IS NOT NULL), '{}') AS roles
-         FROM identity i
-         LEFT JOIN identity_role ir ON ir.identity_id = i.id
-         LEFT JOIN role r ON r.id = ir.role_id
-        WHERE i.id = $1
-        GROUP BY i.id`,
-      [id],
-    )) as Array<{ id: number; name: string; source: IdentitySource; disabled: boolean; has_password: boolean; created_at: Date; updated_at: Date; roles: string[] }>;
+    const rows = (await this.identities.query(`SELECT ${VIEW_COLUMNS}, ${ROLES_OF('i.id')} AS roles FROM identity i WHERE i.id = $1`, [id])) as IdentityRow[];
     const row = rows[0];
     if (!row) return null;
     return {
