@@ -5,6 +5,7 @@ import { dataSourceOptions } from './data-source-options.js';
 import { DATABASE_RUNTIME, type DatabaseRuntime } from './database-runtime.js';
 import { InvalidationService } from './invalidation.service.js';
 import { runMigrations } from './migrate.js';
+import { Outbox } from './outbox.js';
 import { SqlPool } from './sql-pool.js';
 import { UnitOfWork } from './unit-of-work.js';
 
@@ -41,8 +42,8 @@ export class DatabaseModule {
           },
         }),
       ],
-      providers: [{ provide: DATABASE_RUNTIME, useValue: { url: options.url, embedded: options.embedded } satisfies DatabaseRuntime }, InvalidationService, UnitOfWork, SqlPool],
-      exports: [DATABASE_RUNTIME, InvalidationService, UnitOfWork, SqlPool],
+      providers: [{ provide: DATABASE_RUNTIME, useValue: { url: options.url, embedded: options.embedded } satisfies DatabaseRuntime }, InvalidationService, UnitOfWork, SqlPool, Outbox],
+      exports: [DATABASE_RUNTIME, InvalidationService, UnitOfWork, SqlPool, Outbox],
     };
   }
 }

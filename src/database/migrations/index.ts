@@ -8,6 +8,7 @@ import { RoleNameSkeletons1795921055500 } from './1795921055500-RoleNameSkeleton
 import { ParentTokens1795921585455 } from './1795921585455-ParentTokens.js';
 import { ParentTokensCascade1795925829994 } from './1795925829994-ParentTokensCascade.js';
 import { TokenListOrder1795940000000 } from './1795940000000-TokenListOrder.js';
+import { Webhooks1795950000000 } from './1795950000000-Webhooks.js';
 
 /** In order. New migrations: `npm run migration:generate -- src/database/migrations/Name`, then list them here. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   ParentTokens1795921585455,
   ParentTokensCascade1795925829994,
   TokenListOrder1795940000000,
+  Webhooks1795950000000,
 ];
