@@ -6,6 +6,7 @@ import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
 import { IDENTITY_NAME_MESSAGE, identityNameKey, isValidIdentityName } from '../identity/identity-name.js';
+import { IdentityRepository } from '../identity/identity.repository.js';
 import { roleNameKey } from '../role/role-name.js';
 import { lifetimePolicy, lifetimeProblem, type LifetimePolicy } from './app-token-policy.js';
 import { appTokenDtoOf } from './app-token.mapper.js';
@@ -28,6 +29,7 @@ export class AppTokenMigrationService {
     private readonly keys: SigningKeys,
     private readonly work: UnitOfWork,
     private readonly tokens: AppTokenRepository,
+    private readonly identities: IdentityRepository,
     private readonly issuer: TokenIssuer,
   ) {
     this.policy = lifetimePolicy(config);
@@ -71,7 +73,7 @@ export class AppTokenMigrationService {
         if (missing.length > 0) {
           throw new UnprocessableEntityException(`cannot migrate: role "${missing[0].slice(0, 64)}" does not exist here (a role claim must name a role exactly, ignoring letter case only); create it first`);
         }
-        const identity = await this.tokens.findOrCreateMigratedIdentity(tx.manager, claims.name, identityNameKey(claims.name), roles);
+        const { identity } = await this.identities.findOrCreate(tx.manager, { name: claims.name, source: 'migrated', roles });
         const lacking = roles.filter((role) => !identity.roles.some((r) => r.id === role.id));
         if (lacking.length > 0) {
           throw new UnprocessableEntityException(`cannot migrate: identity "${identity.name}" does not hold role ${lacking.map((r) => r.name).join(', ')} here`);

@@ -1,9 +1,8 @@
-import { ConflictException, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { In, type DataSource, type EntityManager } from 'typeorm';
 import type { IdentitySource } from '../auth/principal.js';
 import { SqlPool, type Statement } from '../database/sql-pool.js';
-import { IdentityEntity } from '../identity/identity.entity.js';
 import { RoleEntity } from '../role/role.entity.js';
 import { AppTokenTombstoneEntity } from './app-token-tombstone.entity.js';
 import { AppTokenEntity } from './app-token.entity.js';
@@ -237,25 +236,5 @@ export class AppTokenRepository {
   /** Roles whose folded names are among `keys`. */
   rolesByKeys(manager: EntityManager, keys: readonly string[]): Promise<RoleEntity[]> {
     return manager.find(RoleEntity, { where: { nameKey: In([...keys]) } });
-  }
-
-  /** The identity a migrated token names, created (source "migrated", with `roles`) when missing. */
-  async findOrCreateMigratedIdentity(manager: EntityManager, name: string, nameKey: string, roles: RoleEntity[]): Promise<IdentityEntity> {
-    const inserted = await manager
-      .createQueryBuilder()
-      .insert()
-      .into(IdentityEntity)
-      .values({ name, nameKey, source: 'migrated', passwordHash: null, disabled: false })
-      .orIgnore()
-      .returning(['id'])
-      .execute();
-    const identity = await manager.findOne(IdentityEntity, { where: { nameKey }, relations: { roles: true } });
-    // It existed at the insert and a concurrent deletion committed since.
-    if (!identity) throw new ConflictException(`identity "${name}" was deleted meanwhile; retry`);
-    if (inserted.raw.length > 0) {
-      await manager.createQueryBuilder().relation(IdentityEntity, 'roles').of(identity).add(roles);
-      identity.roles = roles;
-    }
-    return identity;
   }
 }

@@ -1,9 +1,11 @@
-import { Injectable } from '@nestjs/common';
+import { ConflictException, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { EntityManager, Repository } from 'typeorm';
 import type { IdentityFacts, IdentitySource } from '../auth/principal.js';
 import { BuiltinRole } from '../role/builtin-roles.js';
+import type { RoleEntity } from '../role/role.entity.js';
 import { IdentityEntity } from './identity.entity.js';
+import { identityNameKey } from './identity-name.js';
 import type { IdentityView } from './identity.mapper.js';
 
 const VIEW_COLUMNS = 'i.id, i.name, i.source, i.disabled, i.password_hash IS NOT NULL AS has_password, i.created_at, i.updated_at';
@@ -118,6 +120,36 @@ export class IdentityRepository {
     // Past the last page: the rows carried no total.
     const [{ total }] = (await this.identities.query(`SELECT count(*)::int AS total FROM identity i ${where.replace('$3', '$1')}`, params.slice(2))) as Array<{ total: number }>;
     return [[], total];
+  }
+
+  /**
+   * The identity of this name (by its folded key) with its roles, created with `source`, no password and `roles`
+   * when there is none; `created` says which. Concurrent calls for one new name do not fail on the unique key:
+   * the later INSERT waits for the earlier transaction and, once it commits, inserts nothing and reads its row,
+   * so both go on with the same identity.
+   */
+  async findOrCreate(
+    manager: EntityManager,
+    identity: { name: string; source: Extract<IdentitySource, 'service' | 'migrated'>; roles: RoleEntity[] },
+  ): Promise<{ identity: IdentityEntity; created: boolean }> {
+    const nameKey = identityNameKey(identity.name);
+    const inserted = await manager
+      .createQueryBuilder()
+      .insert()
+      .into(IdentityEntity)
+      .values({ name: identity.name, nameKey, source: identity.source, passwordHash: null, disabled: false })
+      .orIgnore()
+      .returning(['id'])
+      .execute();
+    const found = await manager.findOne(IdentityEntity, { where: { nameKey }, relations: { roles: true } });
+    // It existed at the insert and a concurrent deletion committed since.
+    if (!found) throw new ConflictException(`identity "${identity.name}" was deleted meanwhile; retry`);
+    const created = (inserted.raw as unknown[]).length > 0;
+    if (created) {
+      await manager.createQueryBuilder().relation(IdentityEntity, 'roles').of(found).add(identity.roles);
+      found.roles = identity.roles;
+    }
+    return { identity: found, created };
   }
 
   count(manager?: EntityManager): Promise<number> {
