@@ -22,7 +22,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addTag('identity', 'Identities')
     .addTag('role', 'Roles')
     .addTag('audit', 'The audit trail (Administrators)')
-    .addTag('health', 'Liveness and readiness')
+    .addTag('health', 'Liveness, readiness, and the PSU-style status and version')
     .addCookieAuth(
       SESSION_COOKIE,
       { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE, description: 'Set by POST /api/v1/signin (named __Host-apptoken_session over HTTPS)' },

@@ -33,6 +33,9 @@ function registeredRoutes(t: TestApp): RouteRule[] {
   return routes;
 }
 
+/** Routes anyone may call: liveness, readiness and PSU's status and version, sign-in, and the forward-auth decision. */
+const PUBLIC_PATHS = ['/api/v1/alive', '/api/v1/ready', '/api/v1/status', '/api/v1/version', '/api/v1/signin', '/api/v1/apptoken/verify'];
+
 describe('access rules and the OpenAPI document', () => {
   let t: TestApp;
 
@@ -53,14 +56,14 @@ describe('access rules and the OpenAPI document', () => {
       .map(({ route }) => route.replace(/^\d+ /, ''))
       .sort();
     // verify is the access decision itself: rules may let a request through without a token.
-    expect(publicRoutes).toEqual(['/api/v1/alive', '/api/v1/apptoken/verify', '/api/v1/ready', '/api/v1/signin']);
+    expect(publicRoutes).toEqual(['/api/v1/alive', '/api/v1/apptoken/verify', '/api/v1/ready', '/api/v1/signin', '/api/v1/status', '/api/v1/version']);
   });
 
   it('answers 401 on every non-public route without credentials, before validating anything', async () => {
     const paths = (await t.http.get('/swagger/json')).body.paths as Record<string, Record<string, unknown>>;
     for (const [path, operations] of Object.entries(paths)) {
       for (const method of Object.keys(operations)) {
-        if (['/api/v1/alive', '/api/v1/ready', '/api/v1/signin', '/api/v1/apptoken/verify'].includes(path)) continue;
+        if (PUBLIC_PATHS.includes(path)) continue;
         const concrete = path.replace(/\{[^}]+\}/g, '1');
         const response = await t.http.request(method.toUpperCase(), concrete, { body: method === 'get' ? undefined : {} });
         expect(`${method} ${path} ${response.status}`).toBe(`${method} ${path} 401`);
@@ -80,7 +83,7 @@ describe('access rules and the OpenAPI document', () => {
     });
     for (const [path, operations] of Object.entries(document.paths as Record<string, Record<string, any>>)) {
       for (const [method, operation] of Object.entries(operations)) {
-        if (['/api/v1/alive', '/api/v1/ready', '/api/v1/signin', '/api/v1/apptoken/verify'].includes(path)) continue;
+        if (PUBLIC_PATHS.includes(path)) continue;
         expect(`${method} ${path}: ${JSON.stringify(operation.security)}`).toMatch(/bearer/);
       }
     }

@@ -1,10 +1,12 @@
-import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
-import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Headers, Res, ServiceUnavailableException } from '@nestjs/common';
+import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiProduces, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
 import { HealthCheckService, TypeOrmHealthIndicator, type HealthCheckResult, type HealthIndicatorResult } from '@nestjs/terminus';
 import { Public } from '../auth/decorators/access.decorator.js';
 import { ErrorCode } from '../common/error-code.js';
 import { InvalidationService } from '../database/invalidation.service.js';
 import { HealthIndicatorDto, NotReadyDto, ReadinessDto } from './dto/readiness.dto.js';
+import { SERVER_VERSION, wantsPlainText } from './server-version.js';
 import { ShutdownState } from './shutdown-state.js';
 
 @ApiTags('health')
@@ -70,6 +72,40 @@ export class HealthController {
     } as ReadinessDto;
     if (state === 'down') body.reason = `invalidation listener down (${this.invalidation.listenerProblem}): caching is off until it reconnects`;
     return body;
+  }
+
+  /** PSU's name for readiness (its high-availability docs point load balancers here): the same checks and answers. */
+  @Get('status')
+  @Public()
+  @ApiOperation({
+    summary: "Node status for load balancers, as PSU's /api/v1/status: 200 ready, 503 not (the database is unreachable, or shutting down)",
+    description: 'The same checks and bodies as `GET /api/v1/ready`, under the path PowerShell Universal documents for high availability.',
+  })
+  @ApiOkResponse({ type: ReadinessDto })
+  @ApiServiceUnavailableResponse({ type: NotReadyDto, description: 'The database is unreachable, or the process is shutting down' })
+  status(): Promise<ReadinessDto> {
+    return this.ready();
+  }
+
+  /**
+   * A bare version string, as PSU answers: its VS Code extension passes the body straight to compareVersions(),
+   * which throws on anything but a string.
+   */
+  @Get('version')
+  @Public()
+  @ApiOperation({
+    summary: "The server's version, as PSU's /api/v1/version (its VS Code extension reads it)",
+    description: 'A JSON string (`"0.1.0"`); plain text (`0.1.0`) when the request accepts text/plain and not JSON.',
+  })
+  @ApiProduces('application/json', 'text/plain')
+  @ApiOkResponse({ schema: { type: 'string', example: '0.1.0' }, description: 'The version (semantic versioning)' })
+  version(@Headers('accept') accept: string | undefined, @Res({ passthrough: true }) reply: FastifyReply): string {
+    if (wantsPlainText(accept)) {
+      reply.type('text/plain; charset=utf-8');
+      return SERVER_VERSION;
+    }
+    reply.type('application/json; charset=utf-8');
+    return JSON.stringify(SERVER_VERSION);
   }
 
   private listener(): HealthIndicatorResult {
