@@ -34,7 +34,7 @@ export function lifetimeProblem(expiresAt: Date | null, now: number, policy: Lif
 /** The expiry a grant asks for (or the default), in whole seconds as the JWT holds it; 400 when it breaks the policy. */
 export function requestedExpiry(request: { lifespanDays?: number; expiration?: Expiration }, now: number, policy: LifetimePolicy): Date | null {
   if (request.lifespanDays !== undefined && request.expiration !== undefined) {
-    throw new BadRequestException('give lifespanDays or expiration, not both');
+    throw new BadRequestException('give lifespanDays (or lifetimeInDays) or expiration, not both');
   }
   let expiresAt: Date | null;
   if (request.expiration === NEVER) expiresAt = null;
@@ -86,11 +86,18 @@ interface NamedRole {
  * The roles for a new token: those asked for, or by default all the identity holds. Every role must be held
  * by the identity; a caller granting itself, and any caller authenticated by a token, can never put in a
  * role it does not hold in this request (a token grants none of the roles it lacks, whoever the grant is
- * for). Only Administrators reach here for other identities.
+ * for). Only Administrators reach here for other identities. A `provisioning` grant (an Administrator's
+ * `system: true` grant to a service identity, whose token is not a child of the caller's) is bounded by the
+ * identity's roles only.
  */
-export function grantableRoles<R extends NamedRole>(actor: Principal, identity: { id: number; name: string; roles: readonly R[] }, requested: readonly string[] | undefined): R[] {
+export function grantableRoles<R extends NamedRole>(
+  actor: Principal,
+  identity: { id: number; name: string; roles: readonly R[] },
+  requested: readonly string[] | undefined,
+  options: { provisioning?: boolean } = {},
+): R[] {
   const self = identity.id === actor.identityId;
-  const limited = self || actor.via === 'token';
+  const limited = !options.provisioning && (self || actor.via === 'token');
   const held = limited ? identity.roles.filter((role) => actor.roles.includes(role.name)) : [...identity.roles];
   if (requested === undefined) {
     if (identity.roles.length === 0) throw new BadRequestException(`identity "${identity.name}" holds no role; assign one before granting a token`);

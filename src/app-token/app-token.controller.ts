@@ -10,9 +10,19 @@ import { setTotalCount } from '../common/pagination.js';
 import { BuiltinRole } from '../role/builtin-roles.js';
 import { AppTokenMigrationService } from './app-token-migration.service.js';
 import { AppTokenQueryService } from './app-token-query.service.js';
-import { AppTokenService } from './app-token.service.js';
-import { AppTokenDto, GrantBodyDto, GrantQueryDto, LifetimePolicyDto, ListTokensQueryDto, MigrateTokenDto, RotateTokenDto } from './dto/app-token.dto.js';
+import { AppTokenService, type GrantRequest } from './app-token.service.js';
+import { AppTokenDto, GrantBodyDto, GrantQueryDto, lifespanDaysOf, LifetimePolicyDto, ListTokensQueryDto, MigrateTokenDto, RotateTokenDto } from './dto/app-token.dto.js';
 import { ApiErrors } from '../common/api-errors.js';
+
+const GRANT_OTHER_ERRORS = {
+  400: 'VALIDATION_FAILED: identityId is not a positive whole number, a role, lifespanDays (lifetimeInDays) or expiration is wrong, the identity holds no role, or the lifetime is over the maximum',
+  404: 'NOT_FOUND: no such identity',
+  409: 'CONFLICT: the identity is disabled',
+};
+
+function grantToIdentity(identityId: number, query: GrantQueryDto): GrantRequest {
+  return { identity: { id: identityId }, roles: query.role, lifespanDays: lifespanDaysOf(query), expiration: query.expiration, description: query.description };
+}
 
 @ApiTags('apptoken')
 @Controller('api/v1/apptoken')
@@ -24,15 +34,15 @@ export class AppTokenController {
   ) {}
 
   @Get('grant')
-  @ApiErrors({ 400: 'VALIDATION_FAILED: a role, lifespanDays or expiration is wrong, or the lifetime is over the maximum', 403: 'ROLE_REQUIRED: the caller does not hold a role asked for', 409: 'CONFLICT: the token this request was made with ended meanwhile, or the identity is disabled' })
+  @ApiErrors({ 400: 'VALIDATION_FAILED: a role, lifespanDays (lifetimeInDays) or expiration is wrong, or the lifetime is over the maximum', 403: 'ROLE_REQUIRED: the caller does not hold a role asked for', 409: 'CONFLICT: the token this request was made with ended meanwhile, or the identity is disabled' })
   @ApiOkResponse({ type: AppTokenDto, description: 'The new token; `token` holds its value, shown only now' })
   @Authenticated({ summary: 'Grant the caller a token (PSU: Invoke-RestMethod .../apptoken/grant -WebSession $Session)', changesState: true })
   grantSelf(@Auth() actor: Principal, @Query() query: GrantQueryDto, @ClientAddress() address: string): Promise<AppTokenDto> {
-    return this.tokens.grant(actor, { roles: query.role, lifespanDays: query.lifespanDays, expiration: query.expiration, description: query.description }, address);
+    return this.tokens.grant(actor, { roles: query.role, lifespanDays: lifespanDaysOf(query), expiration: query.expiration, description: query.description }, address);
   }
 
   @Get('grant/:identityId')
-  @ApiErrors({ 400: 'VALIDATION_FAILED: a role, lifespanDays or expiration is wrong, the identity holds no role, or the lifetime is over the maximum', 404: 'NOT_FOUND: no such identity', 409: 'CONFLICT: the identity is disabled' })
+  @ApiErrors(GRANT_OTHER_ERRORS)
   @ApiOkResponse({ type: AppTokenDto })
   @Authenticated({ roles: [BuiltinRole.Administrator], summary: "Grant a token to another identity; roles default to that identity's roles", changesState: true })
   grantOther(
@@ -41,27 +51,52 @@ export class AppTokenController {
     @Query() query: GrantQueryDto,
     @ClientAddress() address: string,
   ): Promise<AppTokenDto> {
-    return this.tokens.grant(
-      actor,
-      { identity: { id: identityId }, roles: query.role, lifespanDays: query.lifespanDays, expiration: query.expiration, description: query.description },
-      address,
-    );
+    return this.tokens.grant(actor, grantToIdentity(identityId, query), address);
+  }
+
+  // PSU 4.5's PowerShell module calls this path for `Grant-PSUAppToken -Identity` (PSU issue 4950). Two segments
+  // after apptoken/, so it never meets `GET :id`; its id is checked like grant/:identityId's.
+  @Get(':identityId/grant')
+  @ApiErrors(GRANT_OTHER_ERRORS)
+  @ApiOkResponse({ type: AppTokenDto })
+  @Authenticated({
+    roles: [BuiltinRole.Administrator],
+    summary: "The same as GET grant/{identityId}: the path PSU 4.5's Grant-PSUAppToken -Identity calls (PSU issue 4950)",
+    changesState: true,
+  })
+  grantOtherPsu(
+    @Auth() actor: Principal,
+    @IdParam('identityId') identityId: number,
+    @Query() query: GrantQueryDto,
+    @ClientAddress() address: string,
+  ): Promise<AppTokenDto> {
+    return this.tokens.grant(actor, grantToIdentity(identityId, query), address);
   }
 
   @Post('grant')
-  @ApiErrors({ 400: 'VALIDATION_FAILED: a role, the expiration or the identity reference is wrong, or the lifetime is over the maximum', 403: 'ROLE_REQUIRED: the caller does not hold a role asked for, or is not an Administrator granting to another identity', 404: 'NOT_FOUND: no such identity', 409: 'CONFLICT: the identity is disabled, or the token this request was made with ended meanwhile' })
+  @ApiErrors({
+    400: 'VALIDATION_FAILED: a role, the expiration, lifespanDays (lifetimeInDays) or the identity reference is wrong, a role does not exist (identity.system), or the lifetime is over the maximum',
+    403: 'ROLE_REQUIRED: the caller does not hold a role asked for, or is not an Administrator granting to another identity or with identity.system',
+    404: 'NOT_FOUND: no such identity (without identity.system)',
+    409: 'CONFLICT: the identity is disabled, or is not a service identity (identity.system), or the token this request was made with ended meanwhile',
+  })
   @ApiCreatedResponse({ type: AppTokenDto })
   @ApiBodyExamples(GrantBodyDto, {
     'yourself, all your roles, 90 days': { lifespanDays: 90, description: 'CI pipeline' },
     'yourself, Reader only, until a date': { roles: ['Reader'], expiration: '2027-06-30T00:00:00Z' },
     'another identity (Administrators), never expiring': { identity: { name: 'payroll-bot' }, expiration: 'never', description: 'payroll nightly job' },
+    "a service identity, created when missing (PSU's system identity; Administrators)": {
+      identity: { name: 'backup-agent', system: true },
+      role: 'Reader',
+      expiration: '2027-06-30T10:00:00.1234567+01:00',
+    },
   })
-  @Authenticated({ summary: 'Grant a token (to the caller, or as an Administrator to any identity)' })
+  @Authenticated({ summary: 'Grant a token (to the caller, or as an Administrator to any identity, or to a service identity it creates when missing)' })
   grant(@Auth() actor: Principal, @Body() dto: GrantBodyDto, @ClientAddress() address: string): Promise<AppTokenDto> {
     if (dto.roles !== undefined && dto.role !== undefined) throw new BadRequestException('give the roles as either "roles" or "role", not both');
     return this.tokens.grant(
       actor,
-      { identity: dto.identity, roles: dto.roles ?? dto.role, lifespanDays: dto.lifespanDays, expiration: dto.expiration, description: dto.description },
+      { identity: dto.identity, roles: dto.roles ?? dto.role, lifespanDays: lifespanDaysOf(dto), expiration: dto.expiration, description: dto.description },
       address,
     );
   }

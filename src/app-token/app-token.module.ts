@@ -5,6 +5,8 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { BEARER_AUTHENTICATOR } from '../auth/bearer-authenticator.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
+import { IdentityStoreModule } from '../identity/identity-store.module.js';
+import { RoleModule } from '../role/role.module.js';
 import { AppTokenAuthenticator } from './app-token-authenticator.js';
 import { AppTokenVerifier } from './app-token-verifier.js';
 import { AppTokenHousekeepingService } from './app-token-housekeeping.service.js';
@@ -16,6 +18,7 @@ import { AppTokenReadRepository } from './app-token-read.repository.js';
 import { AppTokenRepository } from './app-token.repository.js';
 import { AppTokenService } from './app-token.service.js';
 import { AppTokenStrategy } from './app-token.strategy.js';
+import { GranteeResolver } from './grantee-resolver.js';
 import { LastUsedTracker } from './last-used.tracker.js';
 import { SigningKeys } from './signing-keys.js';
 import { TokenIssuer } from './token-issuer.js';
@@ -23,7 +26,7 @@ import { TokenMinter } from './token-minter.js';
 import { TokenRecords } from './token-records.js';
 
 @Module({
-  imports: [PassportModule, JwtModule.register({}), TypeOrmModule.forFeature([AppTokenEntity])],
+  imports: [PassportModule, JwtModule.register({}), TypeOrmModule.forFeature([AppTokenEntity]), IdentityStoreModule, RoleModule],
   controllers: [AppTokenController],
   providers: [
     {
@@ -33,6 +36,7 @@ import { TokenRecords } from './token-records.js';
       useFactory: (config: AppConfig) => new SigningKeys(config.jwt.signingKey!, config.jwt.previousSigningKeys),
     },
     AppTokenService,
+    GranteeResolver,
     AppTokenQueryService,
     AppTokenMigrationService,
     AppTokenRepository,

@@ -7,7 +7,6 @@ import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { databaseNow } from '../database/clock.js';
 import { UnitOfWork, type Transaction } from '../database/unit-of-work.js';
-import { identityNameKey } from '../identity/identity-name.js';
 import {
   childExpiry,
   grantableRoles,
@@ -23,13 +22,14 @@ import {
 import type { AppTokenEntity } from './app-token.entity.js';
 import { MAX_TOKEN_CHAIN } from './app-token-verifier.js';
 import { appTokenDtoOf, toAppTokenDto, type TokenView } from './app-token.mapper.js';
-import { AppTokenRepository, type Grantee } from './app-token.repository.js';
+import { AppTokenRepository } from './app-token.repository.js';
 import type { AppTokenDto, LifetimePolicyDto } from './dto/app-token.dto.js';
+import { GranteeResolver, type GranteeRef } from './grantee-resolver.js';
 import { TokenIssuer } from './token-issuer.js';
 
 export interface GrantRequest {
   /** Whom for; undefined: the caller. */
-  identity?: { id?: number; name?: string };
+  identity?: GranteeRef;
   roles?: string[];
   lifespanDays?: number;
   expiration?: Expiration;
@@ -45,6 +45,7 @@ export class AppTokenService {
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly work: UnitOfWork,
     private readonly tokens: AppTokenRepository,
+    private readonly grantees: GranteeResolver,
     private readonly issuer: TokenIssuer,
   ) {
     this.policy = lifetimePolicy(config);
@@ -59,11 +60,16 @@ export class AppTokenService {
   async grant(actor: Principal, request: GrantRequest, address: string): Promise<AppTokenDto> {
     const now = Date.now();
     const requested = requestedExpiry(request, now, this.policy);
+    // An Administrator's `system: true` grant provisions a service identity's own credential (GranteeResolver
+    // refuses it to anyone else, and for any other identity): not a child of the caller's token, so it neither
+    // dies with a setup script's admin token nor is cut to its roles (PSU's integration scripts grant a role they
+    // have just created, which no admin token holds).
+    const provisioning = request.identity?.system === true;
     const { token, value } = await this.work.run(async (tx) => {
-      const parentTokenId = actor.via === 'token' ? actor.tokenId! : null;
+      const parentTokenId = actor.via === 'token' && !provisioning ? actor.tokenId! : null;
       const expiresAt = parentTokenId === null ? requested : await this.childExpiresAt(tx, parentTokenId, requested, request, now);
-      const identity = await this.grantee(tx, actor, request.identity);
-      const roles = grantableRoles(actor, identity, request.roles);
+      const identity = await this.grantees.resolve(tx, actor, request.identity, request.roles, address);
+      const roles = grantableRoles(actor, identity, request.roles, { provisioning });
       const created = await this.issuer.issue(tx, {
         identity,
         roles,
@@ -80,7 +86,12 @@ export class AppTokenService {
         targetIdentity: identity,
         targetTokenId: created.token.id,
         address,
-        detail: { roles: roles.map((r) => r.name), expiration: expiresAt?.toISOString() ?? NEVER, ...(parentTokenId === null ? {} : { parentTokenId }) },
+        detail: {
+          roles: roles.map((r) => r.name),
+          expiration: expiresAt?.toISOString() ?? NEVER,
+          ...(parentTokenId === null ? {} : { parentTokenId }),
+          ...(provisioning ? { system: true } : {}),
+        },
       });
       return created;
     });
@@ -248,19 +259,5 @@ export class AppTokenService {
       throw new ForbiddenException(`token ${oldId} is the one this app token was granted with (or its ancestor): its replacement would be revoked with it; rotate it with a session or another token`);
     }
     return this.childExpiresAt(tx, callerId, expiresAt, {}, now);
-  }
-
-  /** The identity a grant is for: the caller, or (Administrators only) another one. */
-  private async grantee(tx: Transaction, actor: Principal, ref: GrantRequest['identity']): Promise<Grantee> {
-    const identity = await this.tokens.findGrantee(
-      tx.manager,
-      ref?.id !== undefined ? { id: ref.id } : ref?.name !== undefined ? { nameKey: identityNameKey(ref.name) } : { id: actor.identityId },
-    );
-    if (identity && identity.id !== actor.identityId && !isAdministrator(actor)) {
-      throw new ApiException(HttpStatus.FORBIDDEN, ErrorCode.ROLE_REQUIRED, 'Only Administrators grant tokens to other identities');
-    }
-    if (!identity) throw new NotFoundException(`identity ${ref?.id ?? ref?.name ?? actor.identityId} not found`);
-    if (identity.disabled) throw new ConflictException(`identity "${identity.name}" is disabled`);
-    return identity;
   }
 }

@@ -1,3 +1,4 @@
+import { BadRequestException } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min, ValidateNested } from 'class-validator';
@@ -8,6 +9,15 @@ import { RoleNames } from '../../common/role-list.js';
 import { MAX_TOKEN_BYTES } from '../token-codec.js';
 
 const MAX_LIFESPAN_DAYS = 36500;
+const LIFETIME_IN_DAYS_DESCRIPTION = "PSU's other name for `lifespanDays` (its issues use both); giving both is fine only with the same value";
+
+/** `lifespanDays`, or the same setting under PSU's other name, `lifetimeInDays`: both only when they agree. */
+export function lifespanDaysOf(dto: { lifespanDays?: number; lifetimeInDays?: number }): number | undefined {
+  if (dto.lifespanDays !== undefined && dto.lifetimeInDays !== undefined && dto.lifespanDays !== dto.lifetimeInDays) {
+    throw new BadRequestException(`lifespanDays (${dto.lifespanDays}) and lifetimeInDays (${dto.lifetimeInDays}) name the same setting and disagree; give one of them`);
+  }
+  return dto.lifespanDays ?? dto.lifetimeInDays;
+}
 
 export const TOKEN_SORT_FIELDS = ['created', 'expiration', 'lastUsed', 'identity', 'description'] as const;
 export type TokenSortField = (typeof TOKEN_SORT_FIELDS)[number];
@@ -78,13 +88,21 @@ export class GrantQueryDto {
   @RoleNames()
   role?: string[];
 
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_LIFESPAN_DAYS, example: 30 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_LIFESPAN_DAYS, description: 'Days the token lives; also accepted as `lifetimeInDays`', example: 30 })
   @IsOptional()
   @Type(() => Number)
   @IsInt({ message: 'lifespanDays must be a whole number of days' })
   @Min(1)
   @Max(MAX_LIFESPAN_DAYS)
   lifespanDays?: number;
+
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_LIFESPAN_DAYS, description: LIFETIME_IN_DAYS_DESCRIPTION, example: 30 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'lifetimeInDays must be a whole number of days' })
+  @Min(1)
+  @Max(MAX_LIFESPAN_DAYS)
+  lifetimeInDays?: number;
 
   @ApiPropertyOptional({ type: String, description: 'ISO 8601 date (e.g. 2027-06-30T00:00:00Z), or "never"; instead of lifespanDays' })
   @IsOptional()
@@ -111,6 +129,18 @@ export class IdentityRefDto {
   @IsString()
   @MaxLength(256)
   name?: string;
+
+  @ApiPropertyOptional({
+    type: Boolean,
+    description:
+      "PSU's system identity (Administrators): the service identity named by `name`. When none has that name it is created " +
+      '(source `service`, no password, holding the roles asked for) in the same transaction as the grant. The token is the ' +
+      "service's own: not bounded by, nor revoked with, the app token the grant is made with. An existing identity must be a service identity (409 otherwise)",
+    example: true,
+  })
+  @IsOptional()
+  @IsBoolean({ message: 'identity.system must be true or false' })
+  system?: boolean;
 }
 
 export class GrantBodyDto {
@@ -133,12 +163,19 @@ export class GrantBodyDto {
   @FlexibleDate({ allowNever: true })
   expiration?: Expiration;
 
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_LIFESPAN_DAYS, example: 90 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_LIFESPAN_DAYS, description: 'Days the token lives; also accepted as `lifetimeInDays`', example: 90 })
   @IsOptional()
   @IsInt({ message: 'lifespanDays must be a whole number of days' })
   @Min(1)
   @Max(MAX_LIFESPAN_DAYS)
   lifespanDays?: number;
+
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_LIFESPAN_DAYS, description: LIFETIME_IN_DAYS_DESCRIPTION, example: 90 })
+  @IsOptional()
+  @IsInt({ message: 'lifetimeInDays must be a whole number of days' })
+  @Min(1)
+  @Max(MAX_LIFESPAN_DAYS)
+  lifetimeInDays?: number;
 
   @ApiPropertyOptional({ maxLength: 1024, example: 'payroll nightly job' })
   @IsOptional()
