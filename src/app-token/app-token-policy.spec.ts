@@ -84,6 +84,11 @@ describe('grantableRoles', () => {
     expect(() => grantableRoles(caller(['Administrator']), bot, undefined)).toThrow(/none of identity "bot"'s roles/);
     expect(() => grantableRoles(caller(['Administrator'], 'session'), bot, ['Administrator'])).toThrow(/Identity "bot" does not hold role/);
   });
+  it("bounds a provisioning grant (a service identity's own token) by the identity's roles only, not the caller token's", () => {
+    expect(grantableRoles(caller(['Administrator']), bot, undefined, { provisioning: true })).toEqual([operator, reader]);
+    expect(grantableRoles(caller(['Administrator']), bot, ['Operator'], { provisioning: true })).toEqual([operator]);
+    expect(() => grantableRoles(caller(['Administrator']), bot, ['Administrator'], { provisioning: true })).toThrow(/Identity "bot" does not hold role "Administrator"/);
+  });
 });
 
 describe('roleNotHeld and mayReadStoredValue', () => {
