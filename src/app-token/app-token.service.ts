@@ -8,6 +8,7 @@ import { APP_CONFIG } from '../config/config.module.js';
 import { databaseNow } from '../database/clock.js';
 import { UnitOfWork, type Transaction } from '../database/unit-of-work.js';
 import { identityNameKey } from '../identity/identity-name.js';
+import { tokenEventData } from '../webhook/webhook-events.js';
 import {
   childExpiry,
   grantableRoles,
@@ -95,6 +96,7 @@ export class AppTokenService {
       token.revokedAt = now;
       await this.tokens.setRevokedAt(tx.manager, token.id, now);
       await tx.audit({ action: AuditAction.TokenRevoked, actor, targetIdentity: token.identity, targetTokenId: token.id, address });
+      tx.emit({ type: 'apptoken.revoked', data: tokenEventData({ ...token, roles: token.roles.map((role) => role.name) }, { actor: { name: actor.name } }) });
       tx.invalidate({ kind: 'token', hash: token.hash });
       await this.revokeDescendants(tx, actor, [token.id], now, address);
     });
