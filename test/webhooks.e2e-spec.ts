@@ -196,7 +196,6 @@ describe('webhooks', () => {
       ['an ftp URL', { url: 'ftp://127.0.0.1/x', events: ['*'] }, 'http or https'],
       ['credentials in the URL', { url: 'http://user:pw@127.0.0.1:9/x', events: ['*'] }, 'credentials'],
       ['a relative URL', { url: '/hook', events: ['*'] }, 'absolute'],
-      ['a name that does not resolve', { url: 'http://no-such-host.invalid/x', events: ['*'] }, 'does not resolve'],
       ['enabled as a string', { url: 'http://127.0.0.1:9/x', events: ['*'], enabled: 'yes' }, 'enabled'],
     ])('refuses %s with 400', async (_what, body, words) => {
       const response = await t.http.post('/api/v1/webhook', body, { session: admin });
@@ -204,6 +203,15 @@ describe('webhooks', () => {
       expect(response.body.code).toBe('VALIDATION_FAILED');
       expect(response.text).toContain(words);
       if ('secret' in body) expect(response.text).not.toContain((body.secret as string).slice(6));
+    });
+
+    it('saves a URL whose name does not resolve yet, and records each attempt as failed while it does not', async () => {
+      const hook = await t.http.post('/api/v1/webhook', { url: 'http://no-such-host.invalid/x', events: ['*'] }, { session: admin });
+      expect(hook.status).toBe(201);
+      await t.http.post(`/api/v1/webhook/${hook.body.id}/test`, undefined, { session: admin });
+      const [delivery] = await deliveriesWhen(t.http, admin, hook.body.id, (d) => d[0]?.attempts.length === 1);
+      expect(delivery).toMatchObject({ status: 'pending', attempts: [{ statusCode: null, error: expect.stringContaining('no-such-host.invalid does not resolve') }] });
+      await t.http.delete(`/api/v1/webhook/${hook.body.id}`, { session: admin });
     });
 
     it('is for Administrators only', async () => {

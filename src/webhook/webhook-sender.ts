@@ -12,9 +12,14 @@ export const RESPONSE_EXCERPT_CHARS = 1024;
 const ERROR_CHARS = 512;
 const USER_AGENT = 'AppToken-Server-Webhooks/1.0 (+Standard Webhooks)';
 
-/** A URL refused by the address policy (or whose host cannot be resolved): 400 at save, a failed attempt at delivery. */
+/** A URL refused by the address policy: 400 at save, a failed attempt at delivery. */
 export class WebhookUrlRefused extends Error {
   override name = 'WebhookUrlRefused';
+}
+
+/** A host name that does not resolve (now): a failed attempt at delivery, but no reason to refuse saving it. */
+export class WebhookHostUnresolved extends Error {
+  override name = 'WebhookHostUnresolved';
 }
 
 export interface SendResult {
@@ -40,7 +45,7 @@ function lookupAll(host: string, signal: AbortSignal): Promise<LookupAddress[]> 
     signal.addEventListener('abort', onAbort, { once: true });
     dnsLookup(host, { all: true, verbatim: true }, (error, addresses) => {
       signal.removeEventListener('abort', onAbort);
-      if (error) reject(new WebhookUrlRefused(`${host} does not resolve (${error.code ?? error.message})`));
+      if (error) reject(new WebhookHostUnresolved(`${host} does not resolve (${error.code ?? error.message})`));
       else resolve(addresses);
     });
   });
@@ -56,9 +61,17 @@ function lookupAll(host: string, signal: AbortSignal): Promise<LookupAddress[]> 
 export class WebhookSender {
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
-  /** Checks a URL for saving: its form, and every address its host has now. Throws WebhookUrlRefused. */
+  /**
+   * Checks a URL for saving: its form, and every address its host has now. Throws WebhookUrlRefused. A name
+   * that does not resolve yet (or not from here, or not within 5 s) is accepted: every delivery judges it again.
+   */
   async check(url: string): Promise<void> {
-    await this.destination(url, AbortSignal.timeout(5000));
+    try {
+      await this.destination(url, AbortSignal.timeout(5000));
+    } catch (error) {
+      if (error instanceof WebhookHostUnresolved || (error as Error).name === 'TimeoutError') return;
+      throw error;
+    }
   }
 
   private async destination(url: string, signal: AbortSignal): Promise<Destination> {

@@ -23,7 +23,7 @@ import { WebhookService } from './webhook.service.js';
 
 const ADMIN = { roles: [BuiltinRole.Administrator] } as const;
 const TOTAL = { 'X-Total-Count': { description: 'Items, all pages', schema: { type: 'integer' } } };
-const URL_REFUSED = 'VALIDATION_FAILED: a field is wrong, the url is refused (not http(s), credentials in it, or a private, loopback or metadata address not allowed by WEBHOOK_ALLOWED_HOSTS; a name that does not resolve), or the secret is not whsec_ + base64 of 24 to 64 bytes';
+const URL_REFUSED = 'VALIDATION_FAILED: a field is wrong, the url is refused (not http(s), credentials in it, or a private, loopback or metadata address not allowed by WEBHOOK_ALLOWED_HOSTS, or a name resolving to one), or the secret is not whsec_ + base64 of 24 to 64 bytes';
 
 @ApiTags('webhook')
 @Controller('api/v1/webhook')

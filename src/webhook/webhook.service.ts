@@ -195,7 +195,6 @@ export class WebhookService {
       await this.sender.check(url);
     } catch (error) {
       if (error instanceof WebhookUrlRefused) throw new BadRequestException(`url refused: ${error.message}`);
-      if ((error as Error).name === 'TimeoutError') throw new BadRequestException('url refused: its host name did not resolve within 5 s');
       throw error;
     }
     return url;
