@@ -70,6 +70,20 @@ class Receiver {
     }
   }
 
+  /** Waits for a request to `path` that `matches`. */
+  async find(path: string, matches: (request: Received) => boolean, timeoutMs = 30000): Promise<Received> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.received.find((r) => r.path === path && matches(r));
+      if (found) return found;
+      if (Date.now() > deadline) throw new Error(`no matching request to ${path} arrived within ${timeoutMs} ms`);
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+        setTimeout(resolve, 200);
+      });
+    }
+  }
+
   async close(): Promise<void> {
     this.server.closeAllConnections();
     await new Promise((resolve) => this.server.close(resolve));
@@ -236,6 +250,8 @@ describe('webhooks', () => {
     it('delivers a revoke as a signed Standard Webhooks request without the token value', async () => {
       const hook = await t.http.post('/api/v1/webhook', { url: receiver.url('/revoked'), events: ['apptoken.revoked'], secret: SECRET }, { session: admin });
       expect(hook.status).toBe(201);
+      const everything = await t.http.post('/api/v1/webhook', { url: receiver.url('/everything'), events: ['*'] }, { session: admin });
+      const elsewhere = await t.http.post('/api/v1/webhook', { url: receiver.url('/identity-only'), events: ['identity.deleted'] }, { session: admin });
       const grant = await t.http.get('/api/v1/apptoken/grant?role=Reader&description=nightly', { session: admin });
       expect(grant.status).toBe(200);
       expect((await t.http.post(`/api/v1/apptoken/${grant.body.id}/revoke`, undefined, { session: admin })).status).toBe(200);
@@ -263,6 +279,12 @@ describe('webhooks', () => {
 
       const [delivery] = await deliveriesWhen(t.http, admin, hook.body.id, (d) => d[0]?.status === 'delivered');
       expect(delivery).toMatchObject({ messageId: id, eventType: 'apptoken.revoked', status: 'delivered', attemptCount: 1, nextAttempt: null, attempts: [{ attempt: 1, statusCode: 204, error: null }] });
+      // `*` gets the same message (one webhook-id per event); a webhook that wants other events gets nothing.
+      const copy = await receiver.find('/everything', (r) => r.headers['webhook-id'] === id);
+      expect(copy.body).toBe(request.body);
+      const others = await t.http.get(`/api/v1/webhook/${elsewhere.body.id}/deliveries`, { session: admin });
+      expect(others.body).toEqual([]);
+      for (const extra of [everything, elsewhere]) await t.http.delete(`/api/v1/webhook/${extra.body.id}`, { session: admin });
     });
 
     it('retries a delivery the receiver failed with the same webhook-id, and shows both attempts', async () => {

@@ -59,6 +59,9 @@ function lookupAll(host: string, signal: AbortSignal): Promise<LookupAddress[]> 
  */
 @Injectable()
 export class WebhookSender {
+  /** The resolver (all addresses of a name); replaceable in unit tests, which have no DNS of their own. */
+  resolve: (host: string, signal: AbortSignal) => Promise<LookupAddress[]> = lookupAll;
+
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
   /**
@@ -81,7 +84,7 @@ export class WebhookSender {
     } catch (error) {
       throw new WebhookUrlRefused((error as Error).message);
     }
-    const addresses: LookupAddress[] = target.family === 0 ? await lookupAll(target.host, signal) : [{ address: target.host, family: target.family }];
+    const addresses: LookupAddress[] = target.family === 0 ? await this.resolve(target.host, signal) : [{ address: target.host, family: target.family }];
     if (addresses.length === 0) throw new WebhookUrlRefused(`${target.host} has no address`);
     for (const { address } of addresses) {
       const refusal = addressRefusal(this.config.webhooks.allowedHosts, target.host, address);
