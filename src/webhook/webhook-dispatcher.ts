@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { AuditAction } from '../audit/audit.service.js';
 import type { AppConfig } from '../config/app-config.js';
+import { outsideRequest } from '../common/logging.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { Outbox } from '../database/outbox.js';
 import { MetricsService } from '../metrics/metrics.service.js';
@@ -59,7 +60,8 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
 
   onApplicationBootstrap(): void {
     this.stopped = false;
-    this.unsubscribe = this.outbox.onCommitted(() => this.wake());
+    // A delivery woken by a request's commit is not that request's: its lines carry no request id.
+    this.unsubscribe = this.outbox.onCommitted(() => outsideRequest(() => this.wake()));
     this.timer = setInterval(() => this.wake(), POLL_MS);
     this.timer.unref();
     this.wake();
