@@ -6,6 +6,7 @@ import http, { type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import type pg from 'pg';
+import { WebhookHousekeepingService } from '../src/webhook/webhook-housekeeping.service.js';
 import { ADMIN_PASSWORD, startApp, TEST_SIGNING_KEY, type TestApp } from './support/app.js';
 import { connect, createTestDatabase, type TestDatabase } from './support/database.js';
 import { HttpClient } from './support/http.js';
@@ -327,6 +328,60 @@ describe('webhooks', () => {
       expect(after.body).toHaveLength(1);
       expect(after.headers.get('x-total-count')).toBe('1');
       expect((await t.http.post(`/api/v1/webhook/${hook.body.id}/test`, undefined, { session: admin })).status).toBe(400);
+    });
+
+    it('disables a webhook whose receiver answers 410 Gone, and audits why', async () => {
+      receiver.script('/gone', { status: 410 });
+      const hook = await t.http.post('/api/v1/webhook', { url: receiver.url('/gone'), events: ['apptoken.revoked'] }, { session: admin });
+      await t.http.post(`/api/v1/webhook/${hook.body.id}/test`, undefined, { session: admin });
+      const [delivery] = await deliveriesWhen(t.http, admin, hook.body.id, (d) => d[0]?.status === 'failed');
+      expect(delivery.attempts).toMatchObject([{ statusCode: 410, error: expect.stringContaining('410 Gone') }]);
+      let webhook = await t.http.get(`/api/v1/webhook/${hook.body.id}`, { session: admin });
+      for (let i = 0; webhook.body.enabled && i < 50; i++) {
+        await sleep(100);
+        webhook = await t.http.get(`/api/v1/webhook/${hook.body.id}`, { session: admin });
+      }
+      expect(webhook.body.enabled).toBe(false);
+      const audit = await t.http.get('/api/v1/audit?action=webhook.updated&pageSize=1', { session: admin });
+      expect(audit.body[0]).toMatchObject({ actor: null, detail: { webhook: { id: hook.body.id }, enabled: false, reason: 'the receiver answered 410 Gone' } });
+    });
+
+    it('never makes the same attempt twice with two instances on one database (FOR UPDATE SKIP LOCKED)', async () => {
+      const other = await startApp({ db: t.db, env: LOOPBACK_ALLOWED });
+      try {
+        const otherAdmin = await other.http.signin('admin', ADMIN_PASSWORD);
+        const hook = await t.http.post('/api/v1/webhook', { url: receiver.url('/pair'), events: ['apptoken.revoked'] }, { session: admin });
+        const sent = await Promise.all(
+          Array.from({ length: 30 }, (_, i) => (i % 2 === 0 ? t.http.post(`/api/v1/webhook/${hook.body.id}/test`, undefined, { session: admin }) : other.http.post(`/api/v1/webhook/${hook.body.id}/test`, undefined, { session: otherAdmin }))),
+        );
+        const ids = sent.map((response) => response.body.messageId as string);
+        const arrived = await receiver.requests('/pair', 30);
+        await deliveriesWhen(t.http, admin, hook.body.id, (d) => d.length === 30 && d.every((x) => x.status === 'delivered'));
+        expect(arrived.map((r) => r.headers['webhook-id']).sort()).toEqual([...ids].sort());
+        const attempts = await sql.query<{ n: number }>('SELECT count(*)::int AS n FROM webhook_attempt a JOIN webhook_delivery d ON d.id = a.delivery_id WHERE d.webhook_id = $1', [hook.body.id]);
+        expect(attempts.rows[0].n).toBe(30);
+      } finally {
+        await other.stop();
+      }
+    });
+
+    it('purges finished deliveries after WEBHOOK_RETENTION_DAYS, keeps pending ones, and counts attempts in the metrics', async () => {
+      const hook = await t.http.post('/api/v1/webhook', { url: receiver.url('/old'), events: ['apptoken.revoked'] }, { session: admin });
+      await t.http.post(`/api/v1/webhook/${hook.body.id}/test`, undefined, { session: admin });
+      await deliveriesWhen(t.http, admin, hook.body.id, (d) => d[0]?.status === 'delivered');
+      await sql.query(`UPDATE webhook_delivery SET completed_at = now() - interval '31 days' WHERE webhook_id = $1`, [hook.body.id]);
+      await sql.query(`INSERT INTO webhook_delivery (webhook_id, message_id, event_type, payload, next_attempt_at, created_at) VALUES ($1, 'msg_pending', 'webhook.test', '{}', now() + interval '1 day', now() - interval '40 days')`, [hook.body.id]);
+      expect(await t.app.get(WebhookHousekeepingService).run()).toBeGreaterThanOrEqual(1);
+      const left = await t.http.get(`/api/v1/webhook/${hook.body.id}/deliveries`, { session: admin });
+      expect(left.body.map((d: { messageId: string }) => d.messageId)).toEqual(['msg_pending']);
+      await t.http.delete(`/api/v1/webhook/${hook.body.id}`, { session: admin });
+
+      const metrics = await t.http.get('/metrics', { session: admin });
+      expect(metrics.status).toBe(200);
+      const count = (outcome: string) => Number(new RegExp(`apptoken_webhook_attempts_total\\{outcome="${outcome}"\\} (\\d+)`).exec(metrics.text)?.[1]);
+      expect(count('delivered')).toBeGreaterThanOrEqual(5);
+      expect(count('retry')).toBeGreaterThanOrEqual(1);
+      expect(count('failed')).toBeGreaterThanOrEqual(1);
     });
 
     it("the README's Node receiver verifies a real delivery, and refuses one signed with another secret", async () => {
