@@ -11,6 +11,7 @@ import { HealthModule } from './health/health.module.js';
 import { IdentityModule } from './identity/identity.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { RoleModule } from './role/role.module.js';
+import { WebhookModule } from './webhook/webhook.module.js';
 
 export interface AppModuleOptions {
   config: AppConfig;
@@ -37,6 +38,7 @@ export class AppModule {
         GatewayModule,
         HealthModule,
         MetricsModule,
+        WebhookModule,
       ],
     };
   }

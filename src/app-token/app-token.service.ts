@@ -7,6 +7,7 @@ import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { databaseNow } from '../database/clock.js';
 import { UnitOfWork, type Transaction } from '../database/unit-of-work.js';
+import { tokenEventData } from '../webhook/webhook-events.js';
 import {
   childExpiry,
   grantableRoles,
@@ -106,6 +107,7 @@ export class AppTokenService {
       token.revokedAt = now;
       await this.tokens.setRevokedAt(tx.manager, token.id, now);
       await tx.audit({ action: AuditAction.TokenRevoked, actor, targetIdentity: token.identity, targetTokenId: token.id, address });
+      tx.emit({ type: 'apptoken.revoked', data: tokenEventData({ ...token, roles: token.roles.map((role) => role.name) }, { actor: { name: actor.name } }) });
       tx.invalidate({ kind: 'token', hash: token.hash });
       await this.revokeDescendants(tx, actor, [token.id], now, address);
     });

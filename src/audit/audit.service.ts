@@ -29,6 +29,10 @@ export const AuditAction = {
   EndpointCreated: 'endpoint.created',
   EndpointUpdated: 'endpoint.updated',
   EndpointDeleted: 'endpoint.deleted',
+  WebhookCreated: 'webhook.created',
+  WebhookUpdated: 'webhook.updated',
+  WebhookDeleted: 'webhook.deleted',
+  WebhookTested: 'webhook.tested',
 } as const;
 export type AuditAction = (typeof AuditAction)[keyof typeof AuditAction];
 

@@ -277,6 +277,11 @@ export function bindRequestLogger(fastify: FastifyInstance): void {
   });
 }
 
+/** Runs `work` (and what it starts) outside the request being served: background work logs without its request id. */
+export function outsideRequest<T>(work: () => T): T {
+  return requestLogs.exit(work);
+}
+
 /** The logger of the request being served; undefined outside a request. */
 export function requestScopedLogger(): PinoLogger | undefined {
   return requestLogs.getStore();

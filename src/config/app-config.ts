@@ -4,6 +4,7 @@
  * and the README's table: `npm run config:docs`); contract §1 is the reference.
  */
 import { BlockList, isIP } from 'node:net';
+import { parseAllowedHosts, type AllowedHosts } from '../webhook/address-policy.js';
 import { CONFIG_SCHEMA, defaultOf, type ConfigVariableName } from './config-schema.js';
 
 export type CookieSecureMode = 'auto' | 'always' | 'never';
@@ -52,6 +53,12 @@ export interface AppConfig {
   metricsHost: string;
   /** On SIGTERM, keep serving this long with /ready answering 503 before draining. */
   shutdownGraceSeconds: number;
+  webhooks: {
+    /** WEBHOOK_ALLOWED_HOSTS, parsed. */
+    allowedHosts: AllowedHosts;
+    timeoutSeconds: number;
+    retentionDays: number;
+  };
 }
 
 /** Every environment variable the service reads, in the schema's order. */
@@ -226,6 +233,14 @@ function metricsHost(env: Env): string {
   return address;
 }
 
+function webhookAllowedHosts(env: Env): AllowedHosts {
+  try {
+    return parseAllowedHosts(withDefault(env, 'WEBHOOK_ALLOWED_HOSTS'));
+  } catch (error) {
+    throw new ConfigError('WEBHOOK_ALLOWED_HOSTS', `${(error as Error).message}; expected a comma list of *, host names, IP addresses and CIDR ranges`);
+  }
+}
+
 /** Reads and validates the environment; throws a {@link ConfigError} naming the first bad variable. */
 export function loadConfig(env: Env = process.env): AppConfig {
   const allowWeakSigningKey = boolean(env, 'JWT_ALLOW_WEAK_SIGNING_KEY');
@@ -293,5 +308,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
     metricsPort,
     metricsHost: metricsHost(env),
     shutdownGraceSeconds: integer(env, 'SHUTDOWN_GRACE_SECONDS', 0, 3600),
+    webhooks: {
+      allowedHosts: webhookAllowedHosts(env),
+      timeoutSeconds: integer(env, 'WEBHOOK_TIMEOUT_SECONDS', 1, 120),
+      retentionDays: integer(env, 'WEBHOOK_RETENTION_DAYS', 1, 3650),
+    },
   };
 }

@@ -24,6 +24,7 @@ export const CONFIG_SECTIONS = [
   'App tokens',
   'Sessions and sign-in',
   'First Administrator',
+  'Webhooks',
   'Logs, metrics and shutdown',
 ] as const;
 export type ConfigSection = (typeof CONFIG_SECTIONS)[number];
@@ -141,6 +142,29 @@ export const CONFIG_SCHEMA = [
     description:
       'Recovery of a lost admin password: at start, give `ADMIN_USERNAME` this password (`ADMIN_PASSWORD`, or a generated one printed once), ' +
       'enable it and end its sessions. Remove it afterwards, or it resets again at every start.',
+  },
+  {
+    section: 'Webhooks',
+    name: 'WEBHOOK_ALLOWED_HOSTS',
+    default: '*',
+    example: '*,hooks.internal,10.20.0.0/16',
+    description:
+      'Where webhooks may be sent, checked when a webhook is saved and again at every delivery, on every address its host resolves to: ' +
+      'a comma list of `*` (any host whose addresses are all public), host names, IP addresses and CIDR ranges. A listed name, address or range ' +
+      'is allowed even when private or loopback; without `*`, only what is listed. Private, loopback, link-local, unique-local, CGNAT, multicast ' +
+      'and cloud metadata addresses are refused unless listed (a metadata address only when listed exactly).',
+  },
+  {
+    section: 'Webhooks',
+    name: 'WEBHOOK_TIMEOUT_SECONDS',
+    default: '15',
+    description: 'A delivery attempt that has not been answered within this many seconds fails and is retried (Standard Webhooks suggests 15 to 30).',
+  },
+  {
+    section: 'Webhooks',
+    name: 'WEBHOOK_RETENTION_DAYS',
+    default: '30',
+    description: 'Delivered and failed deliveries, with their attempts, are kept this many days for `GET /api/v1/webhook/{id}/deliveries`, then purged.',
   },
   {
     section: 'Logs, metrics and shutdown',

@@ -4,15 +4,15 @@ import { outboxMessageOf, type WebhookEvent } from '../webhook/webhook-events.js
 import { SqlPool, type Statement } from './sql-pool.js';
 
 /**
- * One pending delivery per event and enabled webhook that subscribes to it, inserted in one statement. Events
- * no webhook wants leave nothing behind.
+ * One pending delivery per event and enabled webhook that subscribes to it (by name, or to `*`: every event type,
+ * those added later too), inserted in one statement. Events no webhook wants leave nothing behind.
  */
 const ENQUEUE: Statement = {
   name: 'apptoken_outbox_enqueue',
   text: `INSERT INTO webhook_delivery (webhook_id, message_id, event_type, payload)
          SELECT w.id, e.message_id, e.event_type, e.payload
            FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS e(message_id, event_type, payload, n)
-           JOIN webhook w ON w.enabled AND e.event_type = ANY (w.events)
+           JOIN webhook w ON w.enabled AND (e.event_type = ANY (w.events) OR '*' = ANY (w.events))
           ORDER BY e.n, w.id`,
 };
 

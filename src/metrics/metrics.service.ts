@@ -33,6 +33,7 @@ export class MetricsService {
   private readonly auth: AuthCounters;
   private readonly cacheHits: Counter;
   private readonly cacheMisses: Counter;
+  private readonly webhookAttempts: Counter<'outcome'>;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -87,6 +88,13 @@ export class MetricsService {
       help: 'App-token record lookups that went to the database (not cached, or caching off while the invalidation listener is down)',
       registers,
     });
+    this.webhookAttempts = new Counter({
+      name: 'apptoken_webhook_attempts_total',
+      help: 'Webhook delivery attempts by outcome: delivered (2xx), retry (failed, tried again later), failed (failed, given up)',
+      labelNames: ['outcome'],
+      registers,
+    });
+    for (const outcome of ['delivered', 'retry', 'failed']) this.webhookAttempts.inc({ outcome }, 0);
     new Gauge({
       name: 'apptoken_invalidation_listener_up',
       help: '1 while changes made on any instance reach this one (PostgreSQL LISTEN connected; always 1 on embedded PGlite), so token caching is on; 0 while it is down',
@@ -152,6 +160,12 @@ export class MetricsService {
     if (!this.enabled) return;
     if (hit) this.cacheHits.inc();
     else this.cacheMisses.inc();
+  }
+
+  /** One webhook delivery attempt and what became of its delivery. */
+  webhookAttempt(outcome: 'delivered' | 'retry' | 'failed'): void {
+    if (!this.enabled) return;
+    this.webhookAttempts.inc({ outcome });
   }
 
   /** The exposition text and its content type. */
