@@ -31,7 +31,7 @@ const SORT_COLUMNS: Record<TokenSortField, { column: string; alias: string; null
 };
 
 /** The columns a token's view needs, its identity's beside them (the page's outer query sorts on these names). */
-const TOKEN_COLUMNS = `t.id, t.token, t.created_at, t.expires_at, t.revoked_at, t.description, t.last_used_at,
+const TOKEN_COLUMNS = `t.id, t.token, t.created_at, t.expires_at, t.revoked_at, t.description, t.last_used_at, t.last_used_address,
        i.id AS identity_id, i.name AS identity_name, i.source AS identity_source, i.name_key AS identity_name_key`;
 
 /** Role names of the token (`p.id`) and of its identity (`p.identity_id`), aggregated in the database. */
@@ -46,6 +46,7 @@ interface TokenRow {
   revoked_at: Date | null;
   description: string;
   last_used_at: Date | null;
+  last_used_address: string | null;
   identity_id: number;
   identity_name: string;
   identity_source: string;
@@ -65,6 +66,7 @@ function toView(row: TokenRow): TokenView {
     revokedAt: row.revoked_at,
     description: row.description,
     lastUsedAt: row.last_used_at,
+    lastUsedAddress: row.last_used_address,
   };
 }
 

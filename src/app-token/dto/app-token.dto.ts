@@ -69,8 +69,16 @@ export class AppTokenDto {
   @ApiProperty({ example: 'CI pipeline' })
   description: string;
 
-  @ApiProperty({ nullable: true, type: String, description: 'Recorded at most once a minute', example: '2026-11-28T18:00:00.000Z' })
+  @ApiProperty({ nullable: true, type: String, description: 'When the token was last used: recorded at most once a minute (uses are written in batches), so up to a minute behind', example: '2026-11-28T18:00:00.000Z' })
   lastUsed: string | null;
+
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'The client address of that last use (behind a trusted proxy, the forwarded one); recorded with `lastUsed`, at most once a minute',
+    example: '203.0.113.7',
+  })
+  lastUsedAddress: string | null;
 }
 
 export class GrantQueryDto {
