@@ -7,6 +7,8 @@ import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { AppTokenAuthenticator } from './app-token-authenticator.js';
 import { AppTokenVerifier } from './app-token-verifier.js';
+import { AppTokenBulkRepository } from './app-token-bulk.repository.js';
+import { AppTokenBulkService } from './app-token-bulk.service.js';
 import { AppTokenHousekeepingService } from './app-token-housekeeping.service.js';
 import { AppTokenController } from './app-token.controller.js';
 import { AppTokenEntity } from './app-token.entity.js';
@@ -33,6 +35,8 @@ import { TokenRecords } from './token-records.js';
       useFactory: (config: AppConfig) => new SigningKeys(config.jwt.signingKey!, config.jwt.previousSigningKeys),
     },
     AppTokenService,
+    AppTokenBulkService,
+    AppTokenBulkRepository,
     AppTokenQueryService,
     AppTokenMigrationService,
     AppTokenRepository,
