@@ -18,12 +18,13 @@ export class BulkTokensDto {
     example: [41, 42, 57],
   })
   @IsOptional()
-  @IsArray({ message: 'ids must be an array of token ids' })
   @ArrayNotEmpty({ message: 'ids must name at least one token (leave it out to select by the other filters)' })
   @ArrayMaxSize(MAX_BULK_TOKENS, { message: `ids may name at most ${MAX_BULK_TOKENS} tokens per request` })
   @IsInt({ each: true, message: 'ids must be whole numbers' })
   @Min(1, { each: true, message: 'ids must be positive' })
   @Max(2_147_483_647, { each: true, message: 'ids must be at most 2147483647' })
+  // Last, so that its message is the one given for a value that is no array at all.
+  @IsArray({ message: 'ids must be an array of token ids' })
   ids?: number[];
 
   @ApiPropertyOptional({
