@@ -44,12 +44,12 @@ export class AppTokenBulkService {
     private readonly tokens: AppTokenRepository,
   ) {}
 
-  revoke(actor: Principal, request: BulkTokensDto, address: string): Promise<BulkTokensResultDto> {
+  async revoke(actor: Principal, request: BulkTokensDto, address: string): Promise<BulkTokensResultDto> {
     if (request.revokedOnly) throw new BadRequestException('revokedOnly selects tokens that are already revoked: use it with bulk-delete');
     return this.run('revoke', actor, request, address);
   }
 
-  delete(actor: Principal, request: BulkTokensDto, address: string): Promise<BulkTokensResultDto> {
+  async delete(actor: Principal, request: BulkTokensDto, address: string): Promise<BulkTokensResultDto> {
     return this.run('delete', actor, request, address);
   }
 
