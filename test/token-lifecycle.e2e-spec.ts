@@ -418,6 +418,10 @@ describe('token lifecycle: lifecycle filters and bulk revoke / delete', () => {
         ['apptoken.deleted', active.id, true],
         ['apptoken.deleted', child.id, true],
       ]);
+      expect(events[0].body.data.filter).toEqual({ identity: 'cleanup-bot', expiredOnly: true });
+      // Selected by ids: each event says how many were given, not the whole list.
+      expect(events[1].body.data.filter).toEqual({ idCount: 1 });
+      expect(events[2].body.data).toMatchObject({ bulk: true, withParentTokenId: active.id });
     });
   });
 

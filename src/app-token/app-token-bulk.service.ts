@@ -112,7 +112,10 @@ export class AppTokenBulkService {
       });
     }
     const type: WebhookEventType = kind === 'revoke' ? 'apptoken.revoked' : 'apptoken.deleted';
-    for (const token of acted) tx.emit({ type, data: tokenEventData(eventSubject(token), { bulk: true, filter }) });
+    // Each event names the filter, but only how many ids it gave (up to 10,000 of them, in every one of up to 10,000 events).
+    const { ids: given, ...rest } = filter;
+    const eventFilter = given === undefined ? rest : { ...rest, idCount: given.length };
+    for (const token of acted) tx.emit({ type, data: tokenEventData(eventSubject(token), { bulk: true, filter: eventFilter }) });
     for (const token of descendants) tx.emit({ type, data: tokenEventData(eventSubject(token), { bulk: true, withParentTokenId: token.parentTokenId }) });
     tx.invalidate(...[...acted, ...descendants].map((token) => ({ kind: 'token' as const, hash: token.hash })));
     return answer;

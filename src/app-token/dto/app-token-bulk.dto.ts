@@ -12,7 +12,8 @@ export const MAX_BULK_TOKENS = 10_000;
  */
 export class BulkTokensDto {
   @ApiPropertyOptional({
-    type: [Number],
+    type: 'integer',
+    isArray: true,
     maxItems: MAX_BULK_TOKENS,
     description: `Token ids (at most ${MAX_BULK_TOKENS}). Ids a caller may not act on (another identity's, for anyone but an Administrator) or that do not exist are simply not matched`,
     example: [41, 42, 57],
@@ -82,18 +83,20 @@ export class BulkTokensResultDto {
   @ApiProperty({ type: 'integer', description: 'How many tokens the filter matched and this request revoked or deleted (or would)', example: 3 })
   count: number;
 
-  @ApiProperty({ type: [Number], description: 'Their ids, ascending', example: [41, 42, 57] })
+  @ApiProperty({ type: 'integer', isArray: true, description: 'Their ids, ascending', example: [41, 42, 57] })
   ids: number[];
 
   @ApiProperty({
-    type: [Number],
+    type: 'integer',
+    isArray: true,
     description: 'Tokens granted with those (down the line) that end with them, as with a single revoke or delete: revoked (bulk-revoke) or removed (bulk-delete); not counted in `count`',
     example: [63],
   })
   descendantIds: number[];
 
   @ApiProperty({
-    type: [Number],
+    type: 'integer',
+    isArray: true,
     description:
       'Tokens the filter matched but this request left alone: the app token it was made with lacks one of their roles (as a single revoke would answer 403). Sign in, or use a token holding those roles',
     example: [],
