@@ -12,7 +12,7 @@ import { decodeHeader, decodePayload, resign, signRaw } from './support/tokens.j
 
 const DAY = 86_400_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const TOKEN_KEYS = ['id', 'token', 'identity', 'revoked', 'role', 'roles', 'created', 'expiration', 'revokedDate', 'description', 'lastUsed'];
+const TOKEN_KEYS = ['id', 'token', 'identity', 'revoked', 'role', 'roles', 'created', 'expiration', 'revokedDate', 'description', 'lastUsed', 'lastUsedAddress'];
 
 describe('app tokens', () => {
   let t: TestApp;

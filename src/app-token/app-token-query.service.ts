@@ -2,6 +2,7 @@ import { Injectable, NotFoundException } from '@nestjs/common';
 import { isAdministrator, type Principal } from '../auth/principal.js';
 import { pageWindow } from '../common/pagination.js';
 import { identityNameKey } from '../identity/identity-name.js';
+import { roleNameKey } from '../role/role-name.js';
 import { mayReadStoredValue } from './app-token-policy.js';
 import { AppTokenReadRepository, type TokenPageFilter } from './app-token-read.repository.js';
 import { appTokenDtoOf, type TokenView } from './app-token.mapper.js';
@@ -17,10 +18,14 @@ export class AppTokenQueryService {
       ...pageWindow(query),
       revoked: query.revoked,
       expired: query.expired,
+      expiresWithinDays: query.expiresWithinDays,
+      unusedForDays: query.unusedForDays,
+      roleNameKey: query.role === undefined ? undefined : roleNameKey(query.role),
       search: query.search,
       sort: query.sort ?? 'created',
       order: query.order ?? 'desc',
     };
+    // Whatever the filters say: `identity` naming someone else then matches nothing (an empty page, as PSU's list).
     if (!isAdministrator(actor)) filter.ownerId = actor.identityId;
     if (query.identity !== undefined) {
       if (/^\d+$/.test(query.identity)) {

@@ -13,6 +13,12 @@ export interface TokenPageFilter {
   identityNameKey?: string;
   revoked?: boolean;
   expired?: boolean;
+  /** Expires within this many days from now, and has not expired yet. */
+  expiresWithinDays?: number;
+  /** Last used (or, never used, created) more than this many days ago. */
+  unusedForDays?: number;
+  /** Holds the role with this folded name. */
+  roleNameKey?: string;
   search?: string;
   sort: TokenSortField;
   order: SortOrder;
@@ -31,7 +37,7 @@ const SORT_COLUMNS: Record<TokenSortField, { column: string; alias: string; null
 };
 
 /** The columns a token's view needs, its identity's beside them (the page's outer query sorts on these names). */
-const TOKEN_COLUMNS = `t.id, t.token, t.created_at, t.expires_at, t.revoked_at, t.description, t.last_used_at,
+const TOKEN_COLUMNS = `t.id, t.token, t.created_at, t.expires_at, t.revoked_at, t.description, t.last_used_at, t.last_used_address,
        i.id AS identity_id, i.name AS identity_name, i.source AS identity_source, i.name_key AS identity_name_key`;
 
 /** Role names of the token (`p.id`) and of its identity (`p.identity_id`), aggregated in the database. */
@@ -46,6 +52,7 @@ interface TokenRow {
   revoked_at: Date | null;
   description: string;
   last_used_at: Date | null;
+  last_used_address: string | null;
   identity_id: number;
   identity_name: string;
   identity_source: string;
@@ -65,6 +72,7 @@ function toView(row: TokenRow): TokenView {
     revokedAt: row.revoked_at,
     description: row.description,
     lastUsedAt: row.last_used_at,
+    lastUsedAddress: row.last_used_address,
   };
 }
 
@@ -86,6 +94,13 @@ export class AppTokenReadRepository {
     if (filter.identityNameKey !== undefined) where.push(`i.name_key = ${param(filter.identityNameKey)}`);
     if (filter.revoked !== undefined) where.push(filter.revoked ? 't.revoked_at <= now()' : '(t.revoked_at IS NULL OR t.revoked_at > now())');
     if (filter.expired !== undefined) where.push(filter.expired ? 't.expires_at <= now()' : '(t.expires_at IS NULL OR t.expires_at > now())');
+    if (filter.expiresWithinDays !== undefined) {
+      where.push(`(t.expires_at > now() AND t.expires_at <= now() + make_interval(days => ${param(filter.expiresWithinDays)}::int))`);
+    }
+    if (filter.unusedForDays !== undefined) where.push(`coalesce(t.last_used_at, t.created_at) < now() - make_interval(days => ${param(filter.unusedForDays)}::int)`);
+    if (filter.roleNameKey !== undefined) {
+      where.push(`EXISTS (SELECT 1 FROM app_token_role tr JOIN role r ON r.id = tr.role_id WHERE tr.app_token_id = t.id AND r.name_key = ${param(filter.roleNameKey)})`);
+    }
     if (filter.search) {
       const pattern = param(`%${filter.search.replace(/[\\%_]/g, '\\$&')}%`);
       where.push(`(t.description ILIKE ${pattern} OR i.name ILIKE ${pattern})`);

@@ -10,7 +10,9 @@ import { setTotalCount } from '../common/pagination.js';
 import { BuiltinRole } from '../role/builtin-roles.js';
 import { AppTokenMigrationService } from './app-token-migration.service.js';
 import { AppTokenQueryService } from './app-token-query.service.js';
+import { AppTokenBulkService } from './app-token-bulk.service.js';
 import { AppTokenService, type GrantRequest } from './app-token.service.js';
+import { BulkTokensDto, BulkTokensResultDto, MAX_BULK_TOKENS } from './dto/app-token-bulk.dto.js';
 import { AppTokenDto, GrantBodyDto, GrantQueryDto, lifespanDaysOf, LifetimePolicyDto, ListTokensQueryDto, MigrateTokenDto, RotateTokenDto } from './dto/app-token.dto.js';
 import { ApiErrors } from '../common/api-errors.js';
 
@@ -31,6 +33,7 @@ export class AppTokenController {
     private readonly tokens: AppTokenService,
     private readonly queries: AppTokenQueryService,
     private readonly migration: AppTokenMigrationService,
+    private readonly bulk: AppTokenBulkService,
   ) {}
 
   @Get('grant')
@@ -125,9 +128,56 @@ export class AppTokenController {
     return this.tokens.lifetimePolicy();
   }
 
+  @Post('bulk-revoke')
+  @HttpCode(200)
+  @ApiErrors({
+    400: `VALIDATION_FAILED: no filter given (dryRun alone is not one), revokedOnly given, a field is wrong, more than ${MAX_BULK_TOKENS} ids, or the filter matches more than ${MAX_BULK_TOKENS} tokens`,
+    403: 'ROLE_REQUIRED: `identity` names another identity and the caller is not an Administrator',
+    404: 'NOT_FOUND: the identity or role named does not exist',
+    409: 'CONFLICT: concurrent changes to the same tokens kept getting in the way; nothing was changed; retry',
+  })
+  @ApiOkResponse({ type: BulkTokensResultDto, description: 'What was revoked (or, with dryRun, would be)' })
+  @ApiBodyExamples(BulkTokensDto, {
+    "an identity's tokens unused for 90 days, dry run first": { identity: 'payroll-bot', unusedForDays: 90, dryRun: true },
+    'these tokens': { ids: [41, 42, 57] },
+    'every token holding a role': { role: 'Payroll' },
+  })
+  @Authenticated({
+    summary:
+      "Revoke many tokens at once, on every instance, in one transaction with one audit event (apptoken.bulk_revoked) and an apptoken.revoked webhook event per token (data.bulk: true). Administrators: any tokens; anyone else: their own only (others' ids are not matched). Tokens granted with them are revoked too (descendantIds). Filters combine (AND)",
+  })
+  bulkRevoke(@Auth() actor: Principal, @Body() dto: BulkTokensDto, @ClientAddress() address: string): Promise<BulkTokensResultDto> {
+    return this.bulk.revoke(actor, dto, address);
+  }
+
+  @Post('bulk-delete')
+  @HttpCode(200)
+  @ApiErrors({
+    400: `VALIDATION_FAILED: no filter given (dryRun alone is not one), a field is wrong, more than ${MAX_BULK_TOKENS} ids, or the filter matches more than ${MAX_BULK_TOKENS} tokens`,
+    403: 'ROLE_REQUIRED: `identity` names another identity and the caller is not an Administrator',
+    404: 'NOT_FOUND: the identity or role named does not exist',
+    409: 'CONFLICT: concurrent changes to the same tokens kept getting in the way; nothing was changed; retry',
+  })
+  @ApiOkResponse({ type: BulkTokensResultDto, description: 'What was deleted (or, with dryRun, would be)' })
+  @ApiBodyExamples(BulkTokensDto, {
+    'revoked tokens, dry run first': { revokedOnly: true, dryRun: true },
+    "expired tokens of one identity": { identity: 'payroll-bot', expiredOnly: true },
+    'these tokens': { ids: [41, 42, 57] },
+  })
+  @Authenticated({
+    summary:
+      "Revoke and remove many tokens at once (as DELETE /apptoken/{id} does each), in one transaction with one audit event (apptoken.bulk_deleted) and an apptoken.deleted webhook event per token (data.bulk: true). Administrators: any tokens; anyone else: their own only (others' ids are not matched). Tokens granted with them are removed too (descendantIds). Filters combine (AND)",
+  })
+  bulkDelete(@Auth() actor: Principal, @Body() dto: BulkTokensDto, @ClientAddress() address: string): Promise<BulkTokensResultDto> {
+    return this.bulk.delete(actor, dto, address);
+  }
+
   @Get()
   @ApiOkResponse({ type: [AppTokenDto], headers: { 'X-Total-Count': { description: 'Tokens matching, all pages', schema: { type: 'integer' } } } })
-  @Authenticated({ summary: "Tokens (newest first unless `sort`/`order` say otherwise): all for Administrators, the caller's own otherwise" })
+  @Authenticated({
+    summary:
+      "Tokens (newest first unless `sort`/`order` say otherwise): all for Administrators, the caller's own otherwise, whatever the filters say. Filters combine (AND) with each other, `search`, paging and sorting; X-Total-Count counts all that match",
+  })
   async list(@Auth() actor: Principal, @Query() query: ListTokensQueryDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<AppTokenDto[]> {
     const [tokens, total] = await this.queries.list(actor, query);
     setTotalCount(reply, total);

@@ -11,6 +11,8 @@ export type AppTokenOrigin = 'granted' | 'migrated' | 'rotated';
 @Entity('app_token')
 @Index('IDX_app_token_identity', ['identityId', 'id'])
 @Index('IDX_app_token_parent', ['parentTokenId'])
+// The expiry filters and the purge (migration TokenExpiryIndex).
+@Index('IDX_app_token_expires', ['expiresAt'])
 // (created_at DESC NULLS LAST, id DESC), the list's default order: made by migration TokenListOrder, which can say DESC.
 @Index('IDX_app_token_created', { synchronize: false })
 export class AppTokenEntity {

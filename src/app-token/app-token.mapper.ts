@@ -15,6 +15,7 @@ export interface TokenView {
   revokedAt: Date | null;
   description: string;
   lastUsedAt: Date | null;
+  lastUsedAddress: string | null;
 }
 
 export function tokenViewOf(token: AppTokenEntity): TokenView {
@@ -28,6 +29,7 @@ export function tokenViewOf(token: AppTokenEntity): TokenView {
     revokedAt: token.revokedAt,
     description: token.description,
     lastUsedAt: token.lastUsedAt,
+    lastUsedAddress: token.lastUsedAddress,
   };
 }
 
@@ -51,5 +53,6 @@ export function appTokenDtoOf(token: TokenView, value: string | null, now = Date
     revokedDate: token.revokedAt?.toISOString() ?? null,
     description: token.description,
     lastUsed: token.lastUsedAt?.toISOString() ?? null,
+    lastUsedAddress: token.lastUsedAddress ?? null,
   };
 }

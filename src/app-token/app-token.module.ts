@@ -9,6 +9,8 @@ import { IdentityStoreModule } from '../identity/identity-store.module.js';
 import { RoleModule } from '../role/role.module.js';
 import { AppTokenAuthenticator } from './app-token-authenticator.js';
 import { AppTokenVerifier } from './app-token-verifier.js';
+import { AppTokenBulkRepository } from './app-token-bulk.repository.js';
+import { AppTokenBulkService } from './app-token-bulk.service.js';
 import { AppTokenHousekeepingService } from './app-token-housekeeping.service.js';
 import { AppTokenController } from './app-token.controller.js';
 import { AppTokenEntity } from './app-token.entity.js';
@@ -37,6 +39,8 @@ import { TokenRecords } from './token-records.js';
     },
     AppTokenService,
     GranteeResolver,
+    AppTokenBulkService,
+    AppTokenBulkRepository,
     AppTokenQueryService,
     AppTokenMigrationService,
     AppTokenRepository,

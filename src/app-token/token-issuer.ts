@@ -75,6 +75,7 @@ export class TokenIssuer {
       revokedAt: null,
       description: spec.description,
       lastUsedAt: null,
+      lastUsedAddress: null,
     };
     // A token presented before it was migrated may be remembered as unknown. A minted one has a hash no one
     // has seen (a random UUID signed only now), so nothing to announce: a NOTIFY serialises the whole commit

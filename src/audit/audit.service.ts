@@ -26,6 +26,9 @@ export const AuditAction = {
   TokenRevoked: 'apptoken.revoked',
   TokenDeleted: 'apptoken.deleted',
   TokensPurged: 'apptoken.purged',
+  /** One event for a whole bulk revoke: the filter, the count and the ids in `detail`. */
+  TokensBulkRevoked: 'apptoken.bulk_revoked',
+  TokensBulkDeleted: 'apptoken.bulk_deleted',
   EndpointCreated: 'endpoint.created',
   EndpointUpdated: 'endpoint.updated',
   EndpointDeleted: 'endpoint.deleted',

@@ -48,6 +48,14 @@ describe('toErrorBody', () => {
     expect(JSON.stringify(body)).not.toContain('app_token_role');
   });
 
+  it('answers a deadlock or serialization failure (this transaction was rolled back whole) with 409 and no internals, not 500', () => {
+    for (const code of ['40P01', '40001']) {
+      const driverError = Object.assign(new Error('deadlock detected: Process 1 waits for ShareLock on transaction 2 of app_token'), { code });
+      const body = toErrorBody(new QueryFailedError('UPDATE app_token ...', [1], driverError), request, logger);
+      expect(body).toEqual({ statusCode: 409, error: 'Conflict', code: 'CONFLICT', message: 'A concurrent change to the same records got in the way; nothing was changed; retry' });
+    }
+  });
+
   it('answers a lost database connection with 503', () => {
     const driverError = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
     expect(toErrorBody(driverError, request, logger)).toMatchObject({ statusCode: 503, code: 'DATABASE_UNAVAILABLE' });

@@ -1,7 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { STATUS_CODES } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { isForeignKeyViolation } from './database-errors.js';
+import { isForeignKeyViolation, isTransactionConflict } from './database-errors.js';
 import { defaultErrorCode, ErrorCode, isErrorCode } from './error-code.js';
 
 export interface ErrorBody {
@@ -79,6 +79,11 @@ export function toErrorBody(exception: unknown, request: FastifyRequest, logger:
   if (isForeignKeyViolation(exception)) {
     // A concurrent change removed something this one refers to (a role deleted while it was being given).
     return { statusCode: 409, error: 'Conflict', code: ErrorCode.CONFLICT, message: 'Something this change refers to was removed meanwhile by another change; reload and retry' };
+  }
+  if (isTransactionConflict(exception)) {
+    // PostgreSQL chose this transaction as a deadlock's (or a serialization race's) victim and rolled it back whole.
+    logger.warn({ requestId: request.id, error: loggableError(exception) }, 'transaction conflict');
+    return { statusCode: 409, error: 'Conflict', code: ErrorCode.CONFLICT, message: 'A concurrent change to the same records got in the way; nothing was changed; retry' };
   }
   if (isDatabaseUnavailable(exception)) {
     logger.warn({ requestId: request.id, error: loggableError(exception) }, 'database unavailable');

@@ -74,6 +74,8 @@ export class InvalidationService implements OnApplicationBootstrap, OnApplicatio
   private heartbeatDeadline: NodeJS.Timeout | undefined;
   private pingSequence = 0;
   private lastProblem: string | undefined;
+  /** Acknowledgements waiting for the end of this event-loop turn, by listener connection. */
+  private readonly acks = new Map<pg.Client, string[]>();
   /** Other instances on this database, by instance id: when their heartbeat was last heard. */
   private readonly peers = new Map<string, number>();
   /** Changes waiting to be applied everywhere: by sending backend pid and payload, the instances yet to apply it ('self' included). */
@@ -122,10 +124,13 @@ export class InvalidationService implements OnApplicationBootstrap, OnApplicatio
 
   /** Announces changes from inside the transaction that makes them; they reach other instances on commit. */
   async notify(manager: EntityManager, events: readonly Invalidation[]): Promise<void> {
-    if (this.runtime.embedded) return;
-    for (const event of events) {
-      await manager.query('SELECT pg_notify($1, $2)', [INVALIDATION_CHANNEL, encodeInvalidation(event)]);
+    if (this.runtime.embedded || events.length === 0) return;
+    if (events.length === 1) {
+      await manager.query('SELECT pg_notify($1, $2)', [INVALIDATION_CHANNEL, encodeInvalidation(events[0])]);
+      return;
     }
+    // Many at once (a bulk revoke): one round trip, each payload still its own notification, in order.
+    await manager.query('SELECT pg_notify($1, payload) FROM unnest($2::text[]) WITH ORDINALITY AS e(payload, n) ORDER BY n', [INVALIDATION_CHANNEL, events.map(encodeInvalidation)]);
   }
 
   /**
@@ -221,9 +226,7 @@ export class InvalidationService implements OnApplicationBootstrap, OnApplicatio
       this.dispatch(decodeInvalidation(payload));
       this.settle('self', message.processId, payload);
       // Applied here: the instance that made the change may answer once every instance has said so.
-      client
-        .query('SELECT pg_notify($1, $2)', [INVALIDATION_CHANNEL, `${ACK}${this.instanceId}:${message.processId}:${payload}`])
-        .catch((error: Error) => this.lost(client, error));
+      this.acknowledge(client, `${ACK}${this.instanceId}:${message.processId}:${payload}`);
     });
     client.on('error', (error) => this.lost(client, error));
     client.on('end', () => this.lost(client, new Error('connection ended')));
@@ -243,6 +246,28 @@ export class InvalidationService implements OnApplicationBootstrap, OnApplicatio
     this.ping(client);
     this.heartbeat = setInterval(() => this.ping(client), HEARTBEAT_INTERVAL_MS);
     this.heartbeat.unref();
+  }
+
+  /**
+   * Sends an acknowledgement, with those of the same event-loop turn in one statement (still one notification
+   * each): a bulk revoke's thousand payloads arrive together, and one round trip apiece kept its answer waiting.
+   */
+  private acknowledge(client: pg.Client, ack: string): void {
+    const batch = this.acks.get(client);
+    if (batch) {
+      batch.push(ack);
+      return;
+    }
+    const acks = [ack];
+    this.acks.set(client, acks);
+    setImmediate(() => {
+      this.acks.delete(client);
+      const sent =
+        acks.length === 1
+          ? client.query('SELECT pg_notify($1, $2)', [INVALIDATION_CHANNEL, acks[0]])
+          : client.query('SELECT pg_notify($1, ack) FROM unnest($2::text[]) WITH ORDINALITY AS a(ack, n) ORDER BY n', [INVALIDATION_CHANNEL, acks]);
+      sent.catch((error: Error) => this.lost(client, error));
+    });
   }
 
   private ping(client: pg.Client): void {

@@ -1,4 +1,4 @@
-import { BadRequestException } from '@nestjs/common';
+import { applyDecorators, BadRequestException } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min, ValidateNested } from 'class-validator';
@@ -79,8 +79,16 @@ export class AppTokenDto {
   @ApiProperty({ example: 'CI pipeline' })
   description: string;
 
-  @ApiProperty({ nullable: true, type: String, description: 'Recorded at most once a minute', example: '2026-11-28T18:00:00.000Z' })
+  @ApiProperty({ nullable: true, type: String, description: 'When the token was last used: recorded at most once a minute (uses are written in batches), so up to a minute behind', example: '2026-11-28T18:00:00.000Z' })
   lastUsed: string | null;
+
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'The client address of that last use (behind a trusted proxy, the forwarded one); recorded with `lastUsed`, at most once a minute',
+    example: '203.0.113.7',
+  })
+  lastUsedAddress: string | null;
 }
 
 export class GrantQueryDto {
@@ -222,26 +230,71 @@ export class RotateTokenDto {
   graceSeconds?: number;
 }
 
+/** The longest look-ahead or look-back a lifecycle filter takes, in days (100 years, as the longest lifespan). */
+export const MAX_FILTER_DAYS = MAX_LIFESPAN_DAYS;
+
+/** An optional whole number of days, 1 to MAX_FILTER_DAYS; a query string's text converted first (a JSON body must send a number). */
+export function WholeDays(name: string, from: 'query' | 'body' = 'query'): PropertyDecorator {
+  return applyDecorators(
+    IsOptional(),
+    ...(from === 'query' ? [Type(() => Number)] : []),
+    IsInt({ message: `${name} must be a whole number of days` }),
+    Min(1, { message: `${name} must be at least 1` }),
+    Max(MAX_FILTER_DAYS, { message: `${name} must be at most ${MAX_FILTER_DAYS}` }),
+  );
+}
+
 export class ListTokensQueryDto extends PageQueryDto {
-  @ApiPropertyOptional({ description: 'Identity id or name (Administrators)' })
+  @ApiPropertyOptional({
+    description:
+      "Only this identity's tokens, by id or name (case-insensitive). For Administrators; anyone else only ever sees their own tokens, so naming another identity finds nothing",
+    example: 'payroll-bot',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(256)
   identity?: string;
 
-  @ApiPropertyOptional({ type: Boolean })
+  @ApiPropertyOptional({ type: Boolean, description: 'true: only revoked tokens (a rotated token in its grace period is not revoked yet); false: only tokens not revoked' })
   @IsOptional()
   @booleanQuery()
   @IsBoolean({ message: 'revoked must be true or false' })
   revoked?: boolean;
 
-  @ApiPropertyOptional({ type: Boolean })
+  @ApiPropertyOptional({ type: Boolean, description: 'true: only expired tokens; false: only tokens not expired (never-expiring ones included)' })
   @IsOptional()
   @booleanQuery()
   @IsBoolean({ message: 'expired must be true or false' })
   expired?: boolean;
 
-  @ApiPropertyOptional({ description: 'Text in the description or the identity name' })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    maximum: MAX_FILTER_DAYS,
+    description: 'Only tokens that expire within this many days from now and have not expired yet; a never-expiring token never matches. Add revoked=false to leave out revoked ones',
+    example: 30,
+  })
+  @WholeDays('expiresWithinDays')
+  expiresWithinDays?: number;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    maximum: MAX_FILTER_DAYS,
+    description:
+      'Only tokens last used more than this many days ago; a token never used counts from its creation. Uses are recorded at most once a minute (see lastUsed)',
+    example: 90,
+  })
+  @WholeDays('unusedForDays')
+  unusedForDays?: number;
+
+  @ApiPropertyOptional({ maxLength: 64, description: 'Only tokens holding this role (its name, case-insensitive); an unknown role finds nothing', example: 'Operator' })
+  @IsOptional()
+  @IsString({ message: 'role must be one role name' })
+  @MaxLength(64)
+  role?: string;
+
+  @ApiPropertyOptional({ description: 'Text in the description or the identity name (case-insensitive)' })
   @IsOptional()
   @IsString()
   @MaxLength(256)

@@ -12,7 +12,7 @@ export interface AuditEvent {
 
 /** The server's action names (src/audit AuditAction), by kind; the API's `action` filter also takes a kind's prefix. */
 const ACTIONS: { kind: string; prefix: string; names: string[] }[] = [
-  { kind: 'App tokens', prefix: 'apptoken.', names: ['granted', 'migrated', 'rotated', 'revoked', 'deleted', 'purged'] },
+  { kind: 'App tokens', prefix: 'apptoken.', names: ['granted', 'migrated', 'rotated', 'revoked', 'deleted', 'bulk_revoked', 'bulk_deleted', 'purged'] },
   { kind: 'Identities', prefix: 'identity.', names: ['created', 'updated', 'deleted', 'bootstrapped', 'password_reset'] },
   { kind: 'Roles', prefix: 'role.', names: ['created', 'updated', 'deleted'] },
   { kind: 'Endpoint rules', prefix: 'endpoint.', names: ['created', 'updated', 'deleted'] },
