@@ -9,6 +9,7 @@ import { ParentTokens1795921585455 } from './1795921585455-ParentTokens.js';
 import { ParentTokensCascade1795925829994 } from './1795925829994-ParentTokensCascade.js';
 import { TokenListOrder1795940000000 } from './1795940000000-TokenListOrder.js';
 import { Webhooks1795950000000 } from './1795950000000-Webhooks.js';
+import { WebhookEventSources1795952000000 } from './1795952000000-WebhookEventSources.js';
 
 /** In order. New migrations: `npm run migration:generate -- src/database/migrations/Name`, then list them here. */
 export const MIGRATIONS = [
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   ParentTokensCascade1795925829994,
   TokenListOrder1795940000000,
   Webhooks1795950000000,
+  WebhookEventSources1795952000000,
 ];
