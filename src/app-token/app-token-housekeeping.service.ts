@@ -51,6 +51,9 @@ export class AppTokenHousekeepingService implements OnApplicationBootstrap, OnAp
       const removed = await this.tokens.removeTrees(tx.manager, { endedBefore: cutoff });
       if (removed.length > 0) await tx.audit({ action: AuditAction.TokensPurged, detail: { count: removed.length } });
       tx.emit(...removed.map((gone) => ({ type: 'apptoken.deleted' as const, data: tokenEventData(gone, { reason: 'purged', by: null }) })));
+      // Declared (the trigger's notifications, folded with these by PostgreSQL, already say it) so the purge
+      // returns once every instance has dropped them: a purged token is refused as soon as it returns.
+      tx.invalidate(...removed.map((gone) => ({ kind: 'token' as const, hash: gone.hash })));
       return removed.length;
     });
   }

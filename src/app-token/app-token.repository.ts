@@ -16,6 +16,11 @@ export interface RevokedDescendant extends TokenEventSubject {
   parentTokenId: number;
 }
 
+/** A token removed with its tree: its event's subject, and its hash for the caches. */
+export interface RemovedToken extends TokenEventSubject {
+  hash: string;
+}
+
 /** Which token trees {@link AppTokenRepository.removeTrees} removes. */
 export type TreeRoots = { tokenIds: readonly number[] } | { identityId: number } | { endedBefore: Date };
 
@@ -60,7 +65,7 @@ const removeTreesStatement = (name: string, roots: string): Statement => ({
          )
          DELETE FROM app_token t USING tree, identity i
           WHERE t.id = tree.id AND i.id = t.identity_id
-         RETURNING ${SUBJECT_COLUMNS}`,
+         RETURNING ${SUBJECT_COLUMNS}, t.hash`,
 });
 const REMOVE_TREES_OF_TOKENS = removeTreesStatement('apptoken_remove_trees_of_tokens', 'SELECT unnest($1::int[])');
 const REMOVE_TREES_OF_IDENTITY = removeTreesStatement('apptoken_remove_trees_of_identity', 'SELECT id FROM app_token WHERE identity_id = $1');
@@ -322,10 +327,10 @@ export class AppTokenRepository {
   }
 
   /** Deletes the tokens of `roots` and their descendants (see {@link removeTreesStatement}); the removed tokens. */
-  async removeTrees(manager: EntityManager, roots: TreeRoots): Promise<TokenEventSubject[]> {
+  async removeTrees(manager: EntityManager, roots: TreeRoots): Promise<RemovedToken[]> {
     const [statement, value] =
       'tokenIds' in roots ? [REMOVE_TREES_OF_TOKENS, roots.tokenIds] : 'identityId' in roots ? [REMOVE_TREES_OF_IDENTITY, roots.identityId] : [REMOVE_TREES_ENDED_BEFORE, roots.endedBefore];
-    return (await this.sql.rowsIn<SubjectRow>(manager, statement, [value])).map(subjectOf);
+    return (await this.sql.rowsIn<SubjectRow & { hash: string }>(manager, statement, [value])).map((row) => ({ ...subjectOf(row), hash: row.hash }));
   }
 
   /** Tokens to announce as expiring within `days` (see CLAIM_EXPIRING), marked as announced; at most `limit`. */

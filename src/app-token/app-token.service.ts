@@ -184,7 +184,7 @@ export class AppTokenService {
       const by = actorData(actor);
       // Its descendants go with it (the parent key cascades): each removed record is announced.
       tx.emit(...removed.map((gone) => ({ type: 'apptoken.deleted' as const, data: tokenEventData(gone, { reason: gone.id === token.id ? 'deleted' : 'parent_deleted', by }) })));
-      tx.invalidate({ kind: 'token', hash: token.hash });
+      tx.invalidate({ kind: 'token', hash: token.hash }, ...removed.map((gone) => ({ kind: 'token' as const, hash: gone.hash })));
     });
   }
 
@@ -194,6 +194,8 @@ export class AppTokenService {
    */
   async removeTokensOfIdentity(tx: Transaction, actor: Principal, identityId: number): Promise<number> {
     const removed = await this.tokens.removeTrees(tx.manager, { identityId });
+    // The trigger announces each removal too; PostgreSQL folds a transaction's identical notifications into one.
+    tx.invalidate(...removed.map((gone) => ({ kind: 'token' as const, hash: gone.hash })));
     const by = actorData(actor);
     tx.emit(
       ...removed.map((gone) => ({
