@@ -217,7 +217,7 @@ export class AppTokenService {
     parents: readonly number[] | { identityId: number },
     at: Date,
     address: string,
-    reason: 'parent_revoked' | 'parent_deleted',
+    reason: 'parent_revoked' | 'parent_deleted' = 'parent_revoked',
   ): Promise<void> {
     const revoked = await this.tokens.revokeDescendants(tx.manager, Array.isArray(parents) ? { tokenIds: parents } : (parents as { identityId: number }), at);
     const by = actorData(actor);
