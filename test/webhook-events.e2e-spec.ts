@@ -281,6 +281,24 @@ describe('webhook events', () => {
     });
   });
 
+  describe('identity events at start-up', () => {
+    it('identity.roles_changed when ADMIN_RESET_PASSWORD gives the admin back the built-in roles, by nobody', async () => {
+      expect((await t.http.put(`/api/v1/identity/${adminId}`, { roles: ['Administrator', 'Reader'] }, { session: admin })).status).toBe(200);
+      expect(await eventOf('identity.roles_changed')).toMatchObject({ before: ['Administrator', 'Operator', 'Reader'], after: ['Administrator', 'Reader'], by: adminRef() });
+      await sql.query('DELETE FROM webhook_delivery');
+      await t.stop();
+      t = await startApp({ db, env: { ADMIN_RESET_PASSWORD: 'true' } });
+      admin = await t.http.signin('admin', ADMIN_PASSWORD);
+      expect(await eventOf('identity.roles_changed')).toEqual({
+        identity: { id: adminId, name: 'admin', source: 'local', roles: ['Administrator', 'Operator', 'Reader'] },
+        before: ['Administrator', 'Reader'],
+        after: ['Administrator', 'Operator', 'Reader'],
+        reason: 'admin_reset',
+        by: null,
+      });
+    });
+  });
+
   describe('apptoken.expiring', () => {
     const notified = async (id: number) => (await sql.query('SELECT expiring_notified_at FROM app_token WHERE id = $1', [id])).rows[0].expiring_notified_at as Date | null;
     const restart = async () => {
