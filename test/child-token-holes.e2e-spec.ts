@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type pg from 'pg';
-import { AppTokenRepository } from '../src/app-token/app-token.repository.js';
+import { AppTokenHousekeepingService } from '../src/app-token/app-token-housekeeping.service.js';
 import { CLAIM } from '../src/app-token/token-codec.js';
 import { ADMIN_PASSWORD, startApp, type TestApp } from './support/app.js';
 import { connect } from './support/database.js';
@@ -120,7 +120,7 @@ describe('child tokens: rotation in grace and grants racing revocation', () => {
         }
       }
       expect(await unrevokedUnderRevoked()).toEqual([]);
-      await t.app.get(AppTokenRepository).purgeEndedBefore(new Date(Date.now() + 1000));
+      await t.app.get(AppTokenHousekeepingService).purgeEndedBefore(new Date(Date.now() + 1000));
       for (const token of granted) expect(await works(token)).toBe(false);
     });
     it('never fails (5xx) nor leaves a replacement working when a child rotates itself while its parent is revoked (a few rounds)', async () => {
@@ -158,7 +158,7 @@ describe('child tokens: rotation in grace and grants racing revocation', () => {
       expect(await works(g.token)).toBe(true);
       // What a lost race used to leave: the ancestors revoked long ago, the grandchild not.
       await sql.query(`UPDATE app_token SET revoked_at = now() - interval '1 day' WHERE id = ANY($1)`, [[p.id, c.id]]);
-      await t.app.get(AppTokenRepository).purgeEndedBefore(new Date());
+      await t.app.get(AppTokenHousekeepingService).purgeEndedBefore(new Date());
       expect(await exists(p.id)).toBe(false);
       expect(await exists(g.id)).toBe(false);
       expect(await tombstoned(g.token)).toBe(true);

@@ -9,7 +9,9 @@ import { IDENTITY_NAME_MESSAGE, identityNameKey, isValidIdentityName } from '../
 import { IdentityRepository } from '../identity/identity.repository.js';
 import { roleNameKey } from '../role/role-name.js';
 import { lifetimePolicy, lifetimeProblem, type LifetimePolicy } from './app-token-policy.js';
-import { appTokenDtoOf } from './app-token.mapper.js';
+import { sortRoleNames } from '../role/sort-role-names.js';
+import { actorData, identityEventData, tokenEventData } from '../webhook/webhook-events.js';
+import { appTokenDtoOf, tokenSubjectOf } from './app-token.mapper.js';
 import { AppTokenRepository } from './app-token.repository.js';
 import type { AppTokenDto, MigrateTokenDto } from './dto/app-token.dto.js';
 import { SigningKeys } from './signing-keys.js';
@@ -73,7 +75,7 @@ export class AppTokenMigrationService {
         if (missing.length > 0) {
           throw new UnprocessableEntityException(`cannot migrate: role "${missing[0].slice(0, 64)}" does not exist here (a role claim must name a role exactly, ignoring letter case only); create it first`);
         }
-        const { identity } = await this.identities.findOrCreate(tx.manager, { name: claims.name, source: 'migrated', roles });
+        const { identity, created } = await this.identities.findOrCreate(tx.manager, { name: claims.name, source: 'migrated', roles });
         const lacking = roles.filter((role) => !identity.roles.some((r) => r.id === role.id));
         if (lacking.length > 0) {
           throw new UnprocessableEntityException(`cannot migrate: identity "${identity.name}" does not hold role ${lacking.map((r) => r.name).join(', ')} here`);
@@ -89,6 +91,12 @@ export class AppTokenMigrationService {
           migrated: { value: dto.token, hash: claims.hash, jwtExpiresAt },
         });
         await tx.audit({ action: AuditAction.TokenMigrated, actor, targetIdentity: identity, targetTokenId: token.id, address, detail: { roles: roles.map((r) => r.name) } });
+        // A migration stores a token record here: announced as a grant, marked as migrated (PSU minted it).
+        const by = actorData(actor);
+        if (created) {
+          tx.emit({ type: 'identity.created', data: identityEventData({ id: identity.id, name: identity.name, source: identity.source, roles: sortRoleNames(roles.map((r) => r.name)) }, { reason: 'migrated', by }) });
+        }
+        tx.emit({ type: 'apptoken.granted', data: tokenEventData(tokenSubjectOf(token), { migrated: true, parentTokenId: null, by }) });
         return token;
       });
       return appTokenDtoOf(token, dto.token);

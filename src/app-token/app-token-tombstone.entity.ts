@@ -15,6 +15,25 @@ export class AppTokenTombstoneEntity {
   @Column({ name: 'expires_at', type: 'timestamptz', nullable: true })
   expiresAt: Date | null;
 
+  /** The removed record's id, identity and dates, for `apptoken.revoked_used` (null for tombstones older than them). */
+  @Column({ name: 'token_id', type: 'int', nullable: true })
+  tokenId: number | null;
+
+  @Column({ name: 'identity_id', type: 'int', nullable: true })
+  identityId: number | null;
+
+  @Column({ name: 'token_created_at', type: 'timestamptz', nullable: true })
+  tokenCreatedAt: Date | null;
+
+  @Column({ name: 'token_expires_at', type: 'timestamptz', nullable: true })
+  tokenExpiresAt: Date | null;
+
+  @Column({ name: 'token_revoked_at', type: 'timestamptz', nullable: true })
+  tokenRevokedAt: Date | null;
+
+  @Column({ name: 'revoked_used_notified_at', type: 'timestamptz', nullable: true })
+  revokedUsedNotifiedAt: Date | null;
+
   @CreateDateColumn({ name: 'removed_at', type: 'timestamptz' })
   removedAt: Date;
 }

@@ -5,6 +5,8 @@ import { sha256 } from '../common/crypto.js';
 import { ApiException, ErrorCode } from '../common/error-code.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
+import type { TokenUse } from '../webhook/webhook-events.js';
+import { RevokedUseReporter } from './revoked-use.reporter.js';
 import { SigningKeys } from './signing-keys.js';
 import { verifyToken, type RefusalReason, type TokenClaims, type VerifyResult } from './token-codec.js';
 import { TokenRecords, type TokenRecord } from './token-records.js';
@@ -50,21 +52,33 @@ export class AppTokenVerifier {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly keys: SigningKeys,
     private readonly records: TokenRecords,
+    private readonly revokedUses: RevokedUseReporter,
   ) {}
 
   verifyClaims(raw: string): VerifyResult {
     return verifyToken(raw, { keys: this.keys.all, issuer: this.config.jwt.issuer, audience: this.config.jwt.audience });
   }
 
-  async checkRecord(claims: TokenClaims, raw: string): Promise<TokenCheck> {
+  /**
+   * `use`: where the token is being used (a request, forward-auth), given so that a revoked or deleted token's
+   * use is reported (`apptoken.revoked_used`, off the request path); an introspection gives none.
+   */
+  async checkRecord(claims: TokenClaims, raw: string, use?: Omit<TokenUse, 'at'>): Promise<TokenCheck> {
     // Lets a change another instance announced before this request arrived be applied first: its NOTIFY may sit
     // unread in the same turn of the event loop as this request, and a request answered from the cache alone
     // (no await on I/O) would otherwise be decided before it (seen in races.e2e-spec once requests got fast).
     await afterPendingIo();
     const record = await this.records.token(claims.hash);
-    if (!record || !timingSafeEqual(sha256(raw), record.tokenSha256)) return refusal(ErrorCode.TOKEN_INVALID, INVALID_TOKEN);
+    if (!record || !timingSafeEqual(sha256(raw), record.tokenSha256)) {
+      // Signed with our key but without a record: deleted here, if its tombstone says so.
+      if (!record && use) this.revokedUses.report(claims, 'missing', use);
+      return refusal(ErrorCode.TOKEN_INVALID, INVALID_TOKEN);
+    }
     const now = Date.now();
-    if (record.revokedAt !== null && record.revokedAt <= now) return refusal(ErrorCode.TOKEN_REVOKED, `${INVALID_TOKEN}: revoked`);
+    if (record.revokedAt !== null && record.revokedAt <= now) {
+      if (use) this.revokedUses.report(claims, 'revoked', use);
+      return refusal(ErrorCode.TOKEN_REVOKED, `${INVALID_TOKEN}: revoked`);
+    }
     if (record.expiresAt !== null && record.expiresAt <= now) return refusal(ErrorCode.TOKEN_EXPIRED, `${INVALID_TOKEN}: expired`);
     const identity = await this.records.identity(record.identityId);
     if (!identity || identity.disabled) return refusal(ErrorCode.IDENTITY_DISABLED, `${INVALID_TOKEN}: its identity is disabled or gone`);
@@ -106,9 +120,9 @@ export class AppTokenVerifier {
     return bound ?? new Set();
   }
 
-  async verify(raw: string): Promise<TokenCheck> {
+  async verify(raw: string, use?: Omit<TokenUse, 'at'>): Promise<TokenCheck> {
     const result = this.verifyClaims(raw);
     if (!result.ok) return { ok: false, ...codecRefusal(result.reason) };
-    return this.checkRecord(result.claims, raw);
+    return this.checkRecord(result.claims, raw, use);
   }
 }

@@ -15,6 +15,8 @@ export type AppTokenOrigin = 'granted' | 'migrated' | 'rotated';
 @Index('IDX_app_token_expires', ['expiresAt'])
 // (created_at DESC NULLS LAST, id DESC), the list's default order: made by migration TokenListOrder, which can say DESC.
 @Index('IDX_app_token_created', { synchronize: false })
+// (expires_at) WHERE expiring_notified_at IS NULL AND expires_at IS NOT NULL: the expiring scan's, made by migration WebhookEventSources.
+@Index('IDX_app_token_expiring', { synchronize: false })
 export class AppTokenEntity {
   @PrimaryGeneratedColumn()
   id: number;
@@ -72,6 +74,14 @@ export class AppTokenEntity {
 
   @Column({ name: 'last_used_address', type: 'varchar', length: 64, nullable: true })
   lastUsedAddress: string | null;
+
+  /** When `apptoken.expiring` was emitted for it (once per token; cleared by a trigger if its expiry moves). */
+  @Column({ name: 'expiring_notified_at', type: 'timestamptz', nullable: true })
+  expiringNotifiedAt: Date | null;
+
+  /** When `apptoken.revoked_used` was last emitted for it: at most once a minute, across instances. */
+  @Column({ name: 'revoked_used_notified_at', type: 'timestamptz', nullable: true })
+  revokedUsedNotifiedAt: Date | null;
 
   @Column({ type: 'varchar', length: 16 })
   origin: AppTokenOrigin;

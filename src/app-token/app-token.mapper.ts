@@ -1,6 +1,7 @@
 import { joinRoles } from '../common/role-list.js';
 import { sortRoleNames } from '../role/sort-role-names.js';
 import type { AppTokenEntity } from './app-token.entity.js';
+import type { TokenEventSubject } from '../webhook/webhook-events.js';
 import type { AppTokenDto } from './dto/app-token.dto.js';
 
 /** What a token's answer shows of it: read as one row for lists, or taken from a token just written. */
@@ -54,5 +55,18 @@ export function appTokenDtoOf(token: TokenView, value: string | null, now = Date
     description: token.description,
     lastUsed: token.lastUsedAt?.toISOString() ?? null,
     lastUsedAddress: token.lastUsedAddress ?? null,
+  };
+}
+
+/** The subject of a token's webhook events: what a view shows, never the stored value (`token`). */
+export function tokenSubjectOf(token: TokenView): TokenEventSubject {
+  return {
+    id: token.id,
+    identity: { id: token.identity.id, name: token.identity.name },
+    roles: sortRoleNames(token.roles),
+    createdAt: token.createdAt,
+    expiresAt: token.expiresAt,
+    revokedAt: token.revokedAt,
+    description: token.description,
   };
 }

@@ -20,6 +20,8 @@ import { AppTokenReadRepository } from './app-token-read.repository.js';
 import { AppTokenRepository } from './app-token.repository.js';
 import { AppTokenService } from './app-token.service.js';
 import { AppTokenStrategy } from './app-token.strategy.js';
+import { ExpiringTokenScan } from './expiring-token-scan.service.js';
+import { RevokedUseReporter } from './revoked-use.reporter.js';
 import { GranteeResolver } from './grantee-resolver.js';
 import { LastUsedTracker } from './last-used.tracker.js';
 import { SigningKeys } from './signing-keys.js';
@@ -53,6 +55,8 @@ import { TokenRecords } from './token-records.js';
     TokenRecords,
     LastUsedTracker,
     AppTokenHousekeepingService,
+    ExpiringTokenScan,
+    RevokedUseReporter,
     { provide: BEARER_AUTHENTICATOR, useExisting: AppTokenAuthenticator },
   ],
   exports: [BEARER_AUTHENTICATOR, AppTokenService, AppTokenVerifier, LastUsedTracker],

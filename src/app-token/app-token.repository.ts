@@ -4,15 +4,127 @@ import { In, type DataSource, type EntityManager } from 'typeorm';
 import type { IdentitySource } from '../auth/principal.js';
 import { SqlPool, type Statement } from '../database/sql-pool.js';
 import { RoleEntity } from '../role/role.entity.js';
+import { sortRoleNames } from '../role/sort-role-names.js';
+import type { TokenEventSubject } from '../webhook/webhook-events.js';
 import { AppTokenTombstoneEntity } from './app-token-tombstone.entity.js';
 import { AppTokenEntity } from './app-token.entity.js';
 
-/** A token revoked because its parent (or an ancestor) was. */
-export interface RevokedDescendant {
-  id: number;
+/** A token revoked because its parent (or an ancestor) was: what its audit record and its webhook event name. */
+export interface RevokedDescendant extends TokenEventSubject {
   hash: string;
   parentTokenId: number;
-  identity: { id: number; name: string };
+}
+
+/** A token removed with its tree: its event's subject, and its hash for the caches. */
+export interface RemovedToken extends TokenEventSubject {
+  hash: string;
+}
+
+/** Which token trees {@link AppTokenRepository.removeTrees} removes. */
+export type TreeRoots = { tokenIds: readonly number[] } | { identityId: number } | { endedBefore: Date };
+
+/** The columns a token event's subject is read from, for a statement over `app_token t` joined to `identity i`. */
+const SUBJECT_COLUMNS = `t.id, t.identity_id, i.name AS identity_name, t.created_at, t.expires_at, t.revoked_at, t.description,
+         ARRAY(SELECT r.name FROM app_token_role tr JOIN role r ON r.id = tr.role_id WHERE tr.app_token_id = t.id) AS roles`;
+
+interface SubjectRow {
+  id: number;
+  identity_id: number;
+  identity_name: string;
+  created_at: Date;
+  expires_at: Date | null;
+  revoked_at: Date | null;
+  description: string;
+  roles: string[];
+}
+
+function subjectOf(row: SubjectRow): TokenEventSubject {
+  return {
+    id: row.id,
+    identity: { id: row.identity_id, name: row.identity_name },
+    roles: sortRoleNames(row.roles),
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    revokedAt: row.revoked_at,
+    description: row.description,
+  };
+}
+
+/**
+ * Deletes token trees in one statement: the roots and everything granted with them down the line (which the
+ * parent key's cascade would remove anyway), returning each removed token for its webhook event. The table's
+ * trigger tombstones and announces every row.
+ */
+const removeTreesStatement = (name: string, roots: string): Statement => ({
+  name,
+  text: `WITH RECURSIVE tree(id) AS (
+           ${roots}
+           UNION
+           SELECT c.id FROM app_token c JOIN tree ON c.parent_token_id = tree.id
+         )
+         DELETE FROM app_token t USING tree, identity i
+          WHERE t.id = tree.id AND i.id = t.identity_id
+         RETURNING ${SUBJECT_COLUMNS}, t.hash`,
+});
+const REMOVE_TREES_OF_TOKENS = removeTreesStatement('apptoken_remove_trees_of_tokens', 'SELECT unnest($1::int[])');
+const REMOVE_TREES_OF_IDENTITY = removeTreesStatement('apptoken_remove_trees_of_identity', 'SELECT id FROM app_token WHERE identity_id = $1');
+const REMOVE_TREES_ENDED_BEFORE = removeTreesStatement('apptoken_remove_trees_ended_before', 'SELECT id FROM app_token WHERE revoked_at < $1 OR expires_at < $1');
+
+/** Whether an enabled webhook subscribes to event $n: the claims below write nothing when none listens. */
+const someoneListens = (parameter: string) => `EXISTS (SELECT 1 FROM webhook w WHERE w.enabled AND ${parameter} = ANY (w.events))`;
+
+/**
+ * `apptoken.expiring`: claims (marks as announced) at most $2 tokens that expire within $1 days, are not revoked
+ * before then and were not announced yet, skipping rows another instance holds, so two instances never
+ * announce one token. Only while a webhook subscribes: a webhook created later still hears of them.
+ */
+const CLAIM_EXPIRING: Statement = {
+  name: 'apptoken_claim_expiring',
+  text: `WITH due AS (
+           SELECT t.id FROM app_token t
+            WHERE t.expiring_notified_at IS NULL AND t.expires_at IS NOT NULL
+              AND t.expires_at > now() AND t.expires_at <= now() + make_interval(days => $1)
+              AND (t.revoked_at IS NULL OR t.revoked_at >= t.expires_at)
+              AND ${someoneListens("'apptoken.expiring'")}
+            ORDER BY t.expires_at
+            LIMIT $2
+              FOR UPDATE OF t SKIP LOCKED
+         )
+         UPDATE app_token t SET expiring_notified_at = now()
+           FROM due, identity i
+          WHERE t.id = due.id AND i.id = t.identity_id
+         RETURNING ${SUBJECT_COLUMNS}`,
+};
+
+/** `apptoken.revoked_used` of a revoked record: claimed when not announced in the last minute (by any instance). */
+const CLAIM_REVOKED_USE: Statement = {
+  name: 'apptoken_claim_revoked_use',
+  text: `UPDATE app_token t SET revoked_used_notified_at = now()
+           FROM identity i
+          WHERE t.hash = $1 AND i.id = t.identity_id AND t.revoked_at <= now()
+            AND (t.revoked_used_notified_at IS NULL OR t.revoked_used_notified_at <= now() - interval '1 minute')
+            AND ${someoneListens("'apptoken.revoked_used'")}
+         RETURNING ${SUBJECT_COLUMNS}`,
+};
+
+/** The same for a deleted token, on its tombstone. */
+const CLAIM_DELETED_USE: Statement = {
+  name: 'apptoken_claim_deleted_use',
+  text: `UPDATE app_token_tombstone s SET revoked_used_notified_at = now()
+          WHERE s.hash = $1 AND s.token_id IS NOT NULL
+            AND (s.revoked_used_notified_at IS NULL OR s.revoked_used_notified_at <= now() - interval '1 minute')
+            AND ${someoneListens("'apptoken.revoked_used'")}
+         RETURNING s.token_id, s.identity_id, s.token_created_at, s.token_expires_at, s.token_revoked_at, s.removed_at`,
+};
+
+/** A deleted token as its tombstone keeps it. */
+export interface DeletedToken {
+  id: number;
+  identityId: number;
+  createdAt: Date | null;
+  expiresAt: Date | null;
+  revokedAt: Date | null;
+  deletedAt: Date;
 }
 
 /** An identity a token is granted to, as a grant needs it. */
@@ -143,23 +255,9 @@ export class AppTokenRepository {
     await manager.update(AppTokenEntity, { id }, { revokedAt: at });
   }
 
-  /** Removes a token record; the table's trigger leaves its tombstone and NOTIFYs it. */
-  async remove(manager: EntityManager, id: number): Promise<void> {
-    await manager.delete(AppTokenEntity, { id });
-  }
-
   /** Whether a token with this hash was removed here (and its JWT may still be valid). */
   isTombstoned(manager: EntityManager, hash: string): Promise<boolean> {
     return manager.existsBy(AppTokenTombstoneEntity, { hash });
-  }
-
-  /** Deletes tokens revoked or expired before `cutoff` (tombstoned by the trigger); how many. */
-  async purgeEndedBefore(cutoff: Date): Promise<number> {
-    const [{ purged }] = (await this.dataSource.query(
-      `WITH gone AS (DELETE FROM app_token WHERE revoked_at < $1 OR expires_at < $1 RETURNING 1) SELECT count(*)::int AS purged FROM gone`,
-      [cutoff],
-    )) as Array<{ purged: number }>;
-    return purged;
   }
 
   /**
@@ -221,10 +319,45 @@ export class AppTokenRepository {
        UPDATE app_token t SET revoked_at = $2
          FROM tree, identity i
         WHERE t.id = tree.id AND i.id = t.identity_id AND (t.revoked_at IS NULL OR t.revoked_at > $2)
-       RETURNING t.id, t.hash, t.parent_token_id, i.id AS identity_id, i.name AS identity_name`,
+       RETURNING ${SUBJECT_COLUMNS}, t.hash, t.parent_token_id`,
       ['tokenIds' in parents ? parents.tokenIds : parents.identityId, at],
-    )) as [Array<{ id: number; hash: string; parent_token_id: number; identity_id: number; identity_name: string }>, number];
-    return rows.map((row) => ({ id: row.id, hash: row.hash, parentTokenId: row.parent_token_id, identity: { id: row.identity_id, name: row.identity_name } }));
+    )) as [Array<SubjectRow & { hash: string; parent_token_id: number }>, number];
+    return rows.map((row) => ({ ...subjectOf(row), hash: row.hash, parentTokenId: row.parent_token_id }));
+  }
+
+  /** Deletes the tokens of `roots` and their descendants (see {@link removeTreesStatement}); the removed tokens. */
+  async removeTrees(manager: EntityManager, roots: TreeRoots): Promise<RemovedToken[]> {
+    const [statement, value] =
+      'tokenIds' in roots ? [REMOVE_TREES_OF_TOKENS, roots.tokenIds] : 'identityId' in roots ? [REMOVE_TREES_OF_IDENTITY, roots.identityId] : [REMOVE_TREES_ENDED_BEFORE, roots.endedBefore];
+    return (await this.sql.rowsIn<SubjectRow & { hash: string }>(manager, statement, [value])).map((row) => ({ ...subjectOf(row), hash: row.hash }));
+  }
+
+  /** Tokens to announce as expiring within `days` (see CLAIM_EXPIRING), marked as announced; at most `limit`. */
+  async claimExpiring(manager: EntityManager, days: number, limit: number): Promise<TokenEventSubject[]> {
+    return (await this.sql.rowsIn<SubjectRow>(manager, CLAIM_EXPIRING, [days, limit])).map(subjectOf);
+  }
+
+  /**
+   * The revoked token with this hash, marked as announced, unless it was announced in the last minute (or is
+   * not revoked, or no webhook listens): null then.
+   */
+  async claimRevokedUse(manager: EntityManager, hash: string): Promise<TokenEventSubject | null> {
+    const [row] = await this.sql.rowsIn<SubjectRow>(manager, CLAIM_REVOKED_USE, [hash]);
+    return row === undefined ? null : subjectOf(row);
+  }
+
+  /** The same for a deleted token, from its tombstone; null too when the hash was never a token here. */
+  async claimDeletedUse(manager: EntityManager, hash: string): Promise<DeletedToken | null> {
+    const [row] = await this.sql.rowsIn<{
+      token_id: number;
+      identity_id: number;
+      token_created_at: Date | null;
+      token_expires_at: Date | null;
+      token_revoked_at: Date | null;
+      removed_at: Date;
+    }>(manager, CLAIM_DELETED_USE, [hash]);
+    if (row === undefined) return null;
+    return { id: row.token_id, identityId: row.identity_id, createdAt: row.token_created_at, expiresAt: row.token_expires_at, revokedAt: row.token_revoked_at, deletedAt: row.removed_at };
   }
 
   /** The identity a grant names (by id or folded name), with its roles: one row. */

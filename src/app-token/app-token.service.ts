@@ -7,7 +7,7 @@ import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { databaseNow } from '../database/clock.js';
 import { UnitOfWork, type Transaction } from '../database/unit-of-work.js';
-import { tokenEventData } from '../webhook/webhook-events.js';
+import { actorData, tokenData, tokenEventData } from '../webhook/webhook-events.js';
 import {
   childExpiry,
   grantableRoles,
@@ -22,7 +22,7 @@ import {
 } from './app-token-policy.js';
 import type { AppTokenEntity } from './app-token.entity.js';
 import { MAX_TOKEN_CHAIN } from './app-token-verifier.js';
-import { appTokenDtoOf, toAppTokenDto, type TokenView } from './app-token.mapper.js';
+import { appTokenDtoOf, toAppTokenDto, tokenSubjectOf, tokenViewOf, type TokenView } from './app-token.mapper.js';
 import { AppTokenRepository } from './app-token.repository.js';
 import type { AppTokenDto, LifetimePolicyDto } from './dto/app-token.dto.js';
 import { GranteeResolver, type GranteeRef } from './grantee-resolver.js';
@@ -94,6 +94,7 @@ export class AppTokenService {
           ...(provisioning ? { system: true } : {}),
         },
       });
+      tx.emit({ type: 'apptoken.granted', data: tokenEventData(tokenSubjectOf(created.token), { migrated: false, parentTokenId, by: actorData(actor) }) });
       return created;
     });
     return appTokenDtoOf(token, value);
@@ -107,9 +108,9 @@ export class AppTokenService {
       token.revokedAt = now;
       await this.tokens.setRevokedAt(tx.manager, token.id, now);
       await tx.audit({ action: AuditAction.TokenRevoked, actor, targetIdentity: token.identity, targetTokenId: token.id, address });
-      tx.emit({ type: 'apptoken.revoked', data: tokenEventData({ ...token, roles: token.roles.map((role) => role.name) }, { actor: { name: actor.name } }) });
+      tx.emit({ type: 'apptoken.revoked', data: tokenEventData(tokenSubjectOf(tokenViewOf(token)), { reason: 'revoked', by: actorData(actor) }) });
       tx.invalidate({ kind: 'token', hash: token.hash });
-      await this.revokeDescendants(tx, actor, [token.id], now, address);
+      await this.revokeDescendants(tx, actor, [token.id], now, address, 'parent_revoked');
     });
     return toAppTokenDto(token, null);
   }
@@ -172,30 +173,68 @@ export class AppTokenService {
           ...(parentTokenId === null ? {} : { parentTokenId }),
         },
       });
+      // The old token's revocation is decided now, so announced now, dated when it takes effect (after the grace).
+      const oldSubject = { ...tokenSubjectOf(tokenViewOf(old)), revokedAt };
+      const by = actorData(actor);
+      tx.emit(
+        { type: 'apptoken.rotated', data: tokenEventData(oldSubject, { newToken: tokenData(tokenSubjectOf(created.token)), graceSeconds, by }) },
+        { type: 'apptoken.revoked', data: tokenEventData(oldSubject, { reason: 'rotated', newTokenId: created.token.id, by }) },
+      );
       tx.invalidate({ kind: 'token', hash: old.hash });
       // Tokens granted with the old one end with it.
-      await this.revokeDescendants(tx, actor, [old.id], revokedAt, address);
+      await this.revokeDescendants(tx, actor, [old.id], revokedAt, address, 'parent_revoked');
     });
     return appTokenDtoOf(created!.token, created!.value);
   }
 
   async delete(actor: Principal, id: number, address: string): Promise<void> {
     await this.changeToken(actor, id, undefined, async (tx, token) => {
-      await this.revokeDescendants(tx, actor, [token.id], new Date(), address);
-      await this.tokens.remove(tx.manager, token.id);
+      await this.revokeDescendants(tx, actor, [token.id], new Date(), address, 'parent_deleted');
+      const removed = await this.tokens.removeTrees(tx.manager, { tokenIds: [token.id] });
       await tx.audit({ action: AuditAction.TokenDeleted, actor, targetIdentity: token.identity, targetTokenId: token.id, address });
-      tx.invalidate({ kind: 'token', hash: token.hash });
+      const by = actorData(actor);
+      // Its descendants go with it (the parent key cascades): each removed record is announced.
+      tx.emit(...removed.map((gone) => ({ type: 'apptoken.deleted' as const, data: tokenEventData(gone, { reason: gone.id === token.id ? 'deleted' : 'parent_deleted', by }) })));
+      tx.invalidate({ kind: 'token', hash: token.hash }, ...removed.map((gone) => ({ kind: 'token' as const, hash: gone.hash })));
     });
   }
 
   /**
-   * Revokes, with an audit record each, the tokens granted with `parents` (and theirs, down the line),
-   * and drops them from every instance's cache when the transaction commits.
+   * Removes an identity's tokens and everything granted with them (the identity's delete would cascade to them;
+   * removed first so each is announced with its identity's name); how many.
    */
-  async revokeDescendants(tx: Transaction, actor: Principal | undefined, parents: readonly number[] | { identityId: number }, at: Date, address: string): Promise<void> {
+  async removeTokensOfIdentity(tx: Transaction, actor: Principal, identityId: number): Promise<number> {
+    const removed = await this.tokens.removeTrees(tx.manager, { identityId });
+    // The trigger announces each removal too; PostgreSQL folds a transaction's identical notifications into one.
+    tx.invalidate(...removed.map((gone) => ({ kind: 'token' as const, hash: gone.hash })));
+    const by = actorData(actor);
+    tx.emit(
+      ...removed.map((gone) => ({
+        type: 'apptoken.deleted' as const,
+        data: tokenEventData(gone, { reason: gone.identity.id === identityId ? 'identity_deleted' : 'parent_deleted', by }),
+      })),
+    );
+    return removed.length;
+  }
+
+  /**
+   * Revokes, with an audit record and an `apptoken.revoked` event each (`reason`: why their parent ended), the
+   * tokens granted with `parents` (and theirs, down the line), and drops them from every instance's cache when
+   * the transaction commits.
+   */
+  async revokeDescendants(
+    tx: Transaction,
+    actor: Principal | undefined,
+    parents: readonly number[] | { identityId: number },
+    at: Date,
+    address: string,
+    reason: 'parent_revoked' | 'parent_deleted' = 'parent_revoked',
+  ): Promise<void> {
     const revoked = await this.tokens.revokeDescendants(tx.manager, Array.isArray(parents) ? { tokenIds: parents } : (parents as { identityId: number }), at);
+    const by = actorData(actor);
     for (const child of revoked) {
       await tx.audit({ action: AuditAction.TokenRevoked, actor, targetIdentity: child.identity, targetTokenId: child.id, address, detail: { withParentTokenId: child.parentTokenId, at: at.toISOString() } });
+      tx.emit({ type: 'apptoken.revoked', data: tokenEventData(child, { reason, parentTokenId: child.parentTokenId, by }) });
       tx.invalidate({ kind: 'token', hash: child.hash });
     }
   }

@@ -78,9 +78,10 @@ export class AppTokenStrategy extends PassportStrategy(Strategy, APP_TOKEN_STRAT
   async validate(request: VerifiedRequest): Promise<Principal> {
     const verified = request[VERIFIED];
     if (!verified) throw tokenRefused({ code: ErrorCode.TOKEN_INVALID, message: INVALID_TOKEN });
-    const check = await this.verifier.checkRecord(verified.claims, verified.token);
+    const address = clientAddress(request.ip, request.socket.remoteAddress);
+    const check = await this.verifier.checkRecord(verified.claims, verified.token, { address, via: 'bearer' });
     if (!check.ok) throw tokenRefused(check);
-    this.lastUsed.touch(check.record.id, clientAddress(request.ip, request.socket.remoteAddress));
+    this.lastUsed.touch(check.record.id, address);
     return check.principal;
   }
 }

@@ -28,6 +28,8 @@ export interface AppConfig {
   appTokenDefaultLifetimeDays: number;
   appTokenMaxLifetimeDays: number | undefined;
   appTokenRetentionDays: number;
+  /** `apptoken.expiring` is emitted this many days before a token expires. */
+  webhookExpiringDays: number;
   sessionTimeoutMinutes: number;
   sessionAbsoluteHours: number;
   adminUsername: string;
@@ -290,6 +292,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     appTokenDefaultLifetimeDays: integer(env, 'APP_TOKEN_DEFAULT_LIFETIME_DAYS', 1, 36500),
     appTokenMaxLifetimeDays: optionalInteger(env, 'APP_TOKEN_MAX_LIFETIME_DAYS', 1, 36500),
     appTokenRetentionDays: integer(env, 'APP_TOKEN_RETENTION_DAYS', 0, 36500),
+    webhookExpiringDays: integer(env, 'WEBHOOK_EXPIRING_DAYS', 1, 3650),
     sessionTimeoutMinutes: integer(env, 'SESSION_TIMEOUT_MINUTES', 1, 7 * 24 * 60),
     sessionAbsoluteHours: integer(env, 'SESSION_ABSOLUTE_HOURS', 1, 24 * 30),
     adminUsername,

@@ -66,7 +66,7 @@ export class ForwardAuthService {
       if (!requirement.tokenRequired) return undefined;
       this.refuse(new ApiException(HttpStatus.UNAUTHORIZED, ErrorCode.AUTHENTICATION_REQUIRED, 'Send an app token as "Authorization: Bearer <app token>"'), { rules: authenticating });
     }
-    const check = await this.verifier.verify(question.token);
+    const check = await this.verifier.verify(question.token, { address: question.address, via: 'forward-auth' });
     if (!check.ok) {
       if (!requirement.tokenRequired) return undefined;
       this.refuse(tokenRefused(check), { rules: authenticating });

@@ -10,6 +10,8 @@ import { RoleEntity } from '../role/role.entity.js';
 import { SessionEntity } from '../auth/session.entity.js';
 import { BOOTSTRAP_LOCK } from '../database/locks.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
+import { sortRoleNames } from '../role/sort-role-names.js';
+import { identityEventData } from '../webhook/webhook-events.js';
 import { identityNameKey } from './identity-name.js';
 import { IdentityEntity } from './identity.entity.js';
 import { InitialAdminPassword } from './initial-admin-password.js';
@@ -70,12 +72,14 @@ export class AdminBootstrapService implements OnApplicationBootstrap {
       if (anyone && !this.config.adminResetPassword) return undefined;
       // All three built-in roles, as PSU's admin: its own token then carries "Administrator, Operator, Reader".
       const builtins = await manager.find(RoleEntity, { where: { builtin: true } });
+      const rolesBefore = sortRoleNames((existing?.roles ?? []).map((role) => role.name));
       const admin = existing ?? manager.create(IdentityEntity, { name: this.config.adminUsername, nameKey, source: 'local', roles: [] });
       admin.passwordHash = passwordHash;
       admin.disabled = false;
       admin.roles = [...admin.roles, ...builtins.filter((role) => !admin.roles.some((held) => held.id === role.id))];
       if (existing) admin.source = 'local';
       const saved = await manager.save(admin);
+      const rolesAfter = sortRoleNames(saved.roles.map((role) => role.name));
       if (existing) {
         // ADMIN_RESET_PASSWORD: a recovery, so the old password's sessions end and its tokens see the change.
         await manager.delete(SessionEntity, { identityId: saved.id });
@@ -86,6 +90,12 @@ export class AdminBootstrapService implements OnApplicationBootstrap {
         targetIdentity: saved,
         detail: { generatedPassword: generatedPassword !== undefined },
       });
+      // The server acts here (no caller): `by` is null.
+      const subject = { id: saved.id, name: saved.name, source: saved.source, roles: rolesAfter };
+      if (!existing) tx.emit({ type: 'identity.created', data: identityEventData(subject, { disabled: false, reason: 'bootstrap', by: null }) });
+      else if (rolesBefore.join('\n') !== rolesAfter.join('\n')) {
+        tx.emit({ type: 'identity.roles_changed', data: identityEventData(subject, { before: rolesBefore, after: rolesAfter, reason: 'admin_reset', by: null }) });
+      }
       // Kept before the commit: an admin never exists whose generated password is only on a console.
       if (generatedPassword !== undefined) kept = await this.initialPassword.keep(generatedPassword);
       return { name: saved.name, generatedPassword, reset: existing !== null };

@@ -11,6 +11,8 @@ import { pageWindow } from '../common/pagination.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
 import { ADMIN_GUARD_LOCK } from '../database/locks.js';
 import { RoleService } from '../role/role.service.js';
+import { sortRoleNames } from '../role/sort-role-names.js';
+import { actorData, identityEventData } from '../webhook/webhook-events.js';
 import type { CreateIdentityDto, IdentityDto, ListIdentitiesQueryDto, UpdateIdentityDto } from './dto/identity.dto.js';
 import { identityNameKey, nameKeyFits } from './identity-name.js';
 import { IdentityEntity } from './identity.entity.js';
@@ -27,6 +29,11 @@ function requestedRoles(dto: { roles?: string[]; role?: string[] }): string[] | 
     throw new BadRequestException('give the roles as either "roles" or "role", not both');
   }
   return dto.roles ?? dto.role;
+}
+
+/** An identity's role names as events carry them: in the app's role order. */
+function roleNamesOf(identity: IdentityEntity): string[] {
+  return sortRoleNames(identity.roles.map((role) => role.name));
 }
 
 @Injectable()
@@ -64,7 +71,7 @@ export class IdentityService {
     const roleNames = requestedRoles(dto) ?? [];
     const passwordHash = dto.password === undefined ? null : await this.passwords.hash(dto.password);
     const identity = await this.work
-      .run(async ({ manager, audit }) => {
+      .run(async ({ manager, audit, emit }) => {
         const created = await manager.save(
           manager.create(IdentityEntity, {
             name: dto.name,
@@ -76,6 +83,7 @@ export class IdentityService {
           }),
         );
         await audit({ action: AuditAction.IdentityCreated, actor, targetIdentity: created, address, detail: { roles: created.roles.map((r) => r.name), source } });
+        emit({ type: 'identity.created', data: identityEventData({ id: created.id, name: created.name, source, roles: roleNamesOf(created) }, { disabled: created.disabled, by: actorData(actor) }) });
         return created;
       })
       .catch((error: unknown) => {
@@ -90,8 +98,9 @@ export class IdentityService {
     const roleNames = requestedRoles(dto);
     const passwordHash = dto.password === undefined ? undefined : await this.passwords.hash(dto.password);
     const identity = await this.work
-      .run(async ({ manager, audit, invalidate }) => {
+      .run(async ({ manager, audit, invalidate, emit }) => {
         const identity = await this.getEntity(id, manager);
+        const rolesBefore = roleNamesOf(identity);
         const changed: string[] = [];
         if (dto.name !== undefined && dto.name !== identity.name) {
           identity.name = dto.name;
@@ -118,6 +127,14 @@ export class IdentityService {
           await this.sessions.deleteForIdentity(identity.id, manager, actor.identityId === identity.id ? actor.sessionId : undefined);
         }
         await audit({ action: AuditAction.IdentityUpdated, actor, targetIdentity: identity, address, detail: { changed, roles: identity.roles.map((r) => r.name) } });
+        const rolesAfter = roleNamesOf(identity);
+        // Only a real change of the set: the same roles sent again (or in another order or letter case) is none.
+        if (rolesBefore.join('\n') !== rolesAfter.join('\n')) {
+          emit({
+            type: 'identity.roles_changed',
+            data: identityEventData({ id: identity.id, name: identity.name, source: identity.source, roles: rolesAfter }, { before: rolesBefore, after: rolesAfter, by: actorData(actor) }),
+          });
+        }
         // Its tokens must see the new roles, name or disabled flag at once, on every instance.
         invalidate({ kind: 'identity', id: identity.id });
         return identity;
@@ -134,11 +151,13 @@ export class IdentityService {
       async (tx) => {
         const identity = await this.getEntity(id, tx.manager);
         // Its tokens go with it (tombstoned by the table's trigger); tokens granted with them, perhaps to
-        // other identities, are revoked.
-        await this.appTokens.revokeDescendants(tx, actor, { identityId: id }, new Date(), address);
+        // other identities, are revoked, then removed with them.
+        await this.appTokens.revokeDescendants(tx, actor, { identityId: id }, new Date(), address, 'parent_deleted');
+        const tokensDeleted = await this.appTokens.removeTokensOfIdentity(tx, actor, id);
         await tx.manager.delete(IdentityEntity, { id });
         await this.assertAdministratorRemains(tx.manager, 'it is the last enabled Administrator');
         await tx.audit({ action: AuditAction.IdentityDeleted, actor, targetIdentity: identity, address });
+        tx.emit({ type: 'identity.deleted', data: identityEventData({ id: identity.id, name: identity.name, source: identity.source, roles: roleNamesOf(identity) }, { tokensDeleted, by: actorData(actor) }) });
         tx.invalidate({ kind: 'identity', id });
       },
       { lock: ADMIN_GUARD_LOCK },

@@ -11,6 +11,8 @@ import type { CreateRoleDto, RoleDto, UpdateRoleDto } from './dto/role.dto.js';
 import { roleNameKey } from './role-name.js';
 import { sortRoleNames } from './sort-role-names.js';
 import { RoleEntity } from './role.entity.js';
+import { actorData, identityEventData } from '../webhook/webhook-events.js';
+import type { IdentitySource } from '../auth/principal.js';
 
 export function toRoleDto(role: RoleEntity): RoleDto {
   return { id: role.id, name: role.name, description: role.description, builtin: role.builtin, created: role.createdAt.toISOString() };
@@ -97,12 +99,24 @@ export class RoleService {
     const role = await this.getEntity(name);
     if (role.builtin) throw new ConflictException(`${role.name} is a built-in role and cannot be deleted`);
     // Under the rules' lock, so no rule can take up this role between the check and the delete.
-    await this.work.run(async ({ manager, audit, invalidate }) => {
+    await this.work.run(async ({ manager, audit, invalidate, emit }) => {
       // Dropping it from an endpoint rule's list would quietly open that rule to every token.
       const [{ rules }] = (await manager.query('SELECT array_agg(endpoint_rule_id ORDER BY endpoint_rule_id) AS rules FROM endpoint_rule_role WHERE role_id = $1', [role.id])) as Array<{ rules: number[] | null }>;
       if (rules) throw new ConflictException(`role ${role.name} is required by endpoint rule ${rules.join(', ')}; change those rules first`);
+      // Read before the delete takes the role from them (identity_role cascades): each loses it, and is told.
+      const holders = (await manager.query(
+        `SELECT i.id, i.name, i.source, ARRAY(SELECT r.name FROM identity_role h JOIN role r ON r.id = h.role_id WHERE h.identity_id = i.id) AS roles
+           FROM identity i JOIN identity_role ir ON ir.identity_id = i.id WHERE ir.role_id = $1 ORDER BY i.id`,
+        [role.id],
+      )) as Array<{ id: number; name: string; source: IdentitySource; roles: string[] }>;
       await manager.delete(RoleEntity, { id: role.id });
       await audit({ action: AuditAction.RoleDeleted, actor, address, detail: { role: role.name } });
+      const by = actorData(actor);
+      for (const holder of holders) {
+        const before = sortRoleNames(holder.roles);
+        const after = before.filter((name) => name !== role.name);
+        emit({ type: 'identity.roles_changed', data: identityEventData({ ...holder, roles: after }, { before, after, reason: 'role_deleted', by }) });
+      }
       // Every identity and token holding it loses it at once.
       invalidate({ kind: 'all' });
     }, { lock: ENDPOINT_RULES_LOCK });

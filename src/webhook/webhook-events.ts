@@ -31,19 +31,43 @@ export interface TokenEventSubject {
   description?: string;
 }
 
-export function tokenEventData(token: TokenEventSubject, extra: Record<string, unknown> = {}): Record<string, unknown> {
+/** The `token` object of a token event (also a rotation's `newToken`): id, identity, roles and dates, nothing secret. */
+export function tokenData(token: TokenEventSubject): Record<string, unknown> {
   return {
-    token: {
-      id: token.id,
-      identity: { id: token.identity.id, name: token.identity.name },
-      roles: [...token.roles],
-      created: token.createdAt.toISOString(),
-      expiration: token.expiresAt?.toISOString() ?? null,
-      revokedDate: token.revokedAt?.toISOString() ?? null,
-      description: token.description ?? '',
-    },
-    ...extra,
+    id: token.id,
+    identity: { id: token.identity.id, name: token.identity.name },
+    roles: [...token.roles],
+    created: token.createdAt.toISOString(),
+    expiration: token.expiresAt?.toISOString() ?? null,
+    revokedDate: token.revokedAt?.toISOString() ?? null,
+    description: token.description ?? '',
   };
+}
+
+export function tokenEventData(token: TokenEventSubject, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { token: tokenData(token), ...extra };
+}
+
+/** Who made a change, as events name them (`by`): null when the server itself did (housekeeping, a cascade at start-up). */
+export function actorData(actor: { identityId: number; name: string } | undefined): { id: number; name: string } | null {
+  return actor === undefined ? null : { id: actor.identityId, name: actor.name };
+}
+
+/** Where and how a revoked or deleted token was presented (`apptoken.revoked_used`). */
+export interface TokenUse {
+  /** The client's address as the server judged it (trusted proxies applied). */
+  address: string;
+  /** Which check turned it away: a Bearer request or the forward-auth gateway (an introspection asks about a token, it does not use it). */
+  via: 'bearer' | 'forward-auth';
+  at: Date;
+}
+
+export function revokedUseEventData(token: TokenEventSubject, use: TokenUse, deleted: { deletedAt: Date } | undefined): Record<string, unknown> {
+  return tokenEventData(token, {
+    presented: { address: use.address, via: use.via, at: use.at.toISOString() },
+    deleted: deleted !== undefined,
+    deletedDate: deleted?.deletedAt.toISOString() ?? null,
+  });
 }
 
 export function identityEventData(identity: { id: number; name: string; source?: string; roles?: readonly string[] }, extra: Record<string, unknown> = {}): Record<string, unknown> {

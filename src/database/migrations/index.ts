@@ -10,6 +10,7 @@ import { ParentTokensCascade1795925829994 } from './1795925829994-ParentTokensCa
 import { TokenListOrder1795940000000 } from './1795940000000-TokenListOrder.js';
 import { Webhooks1795950000000 } from './1795950000000-Webhooks.js';
 import { TokenExpiryIndex1795951000000 } from './1795951000000-TokenExpiryIndex.js';
+import { WebhookEventSources1795952000000 } from './1795952000000-WebhookEventSources.js';
 import { WebhookSecretRotation1795953000000 } from './1795953000000-WebhookSecretRotation.js';
 
 /** In order. New migrations: `npm run migration:generate -- src/database/migrations/Name`, then list them here. */
@@ -26,5 +27,6 @@ export const MIGRATIONS = [
   TokenListOrder1795940000000,
   Webhooks1795950000000,
   TokenExpiryIndex1795951000000,
+  WebhookEventSources1795952000000,
   WebhookSecretRotation1795953000000,
 ];
