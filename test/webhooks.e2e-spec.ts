@@ -271,7 +271,7 @@ describe('webhooks', () => {
       expect(Object.keys(event)).toEqual(['type', 'timestamp', 'data']);
       expect(event).toMatchObject({
         type: 'apptoken.revoked',
-        data: { token: { id: grant.body.id, identity: { name: 'admin' }, roles: ['Reader'], description: 'nightly', expiration: grant.body.expiration }, actor: { name: 'admin' } },
+        data: { token: { id: grant.body.id, identity: { name: 'admin' }, roles: ['Reader'], description: 'nightly', expiration: grant.body.expiration }, reason: 'revoked', by: { name: 'admin' } },
       });
       expect(Date.parse(event.data.token.revokedDate)).toBeGreaterThan(0);
       const jwt: string = grant.body.token;

@@ -107,12 +107,6 @@ export const CONFIG_SCHEMA = [
     default: '30',
     description: 'Revoked or expired tokens stay listed this many days, then are purged.',
   },
-  {
-    section: 'App tokens',
-    name: 'WEBHOOK_EXPIRING_DAYS',
-    default: '7',
-    description: 'Webhooks subscribed to `apptoken.expiring` hear of each token once, this many days before it expires (checked every minute).',
-  },
   { section: 'Sessions and sign-in', name: 'SESSION_TIMEOUT_MINUTES', default: '25', description: 'Sliding idle timeout of a sign-in session (PSU\'s default).' },
   { section: 'Sessions and sign-in', name: 'SESSION_ABSOLUTE_HOURS', default: '12', description: 'Absolute limit of a session, whatever its activity.' },
   {
@@ -165,6 +159,12 @@ export const CONFIG_SCHEMA = [
     name: 'WEBHOOK_TIMEOUT_SECONDS',
     default: '15',
     description: 'A delivery attempt that has not been answered within this many seconds fails and is retried (Standard Webhooks suggests 15 to 30).',
+  },
+  {
+    section: 'Webhooks',
+    name: 'WEBHOOK_EXPIRING_DAYS',
+    default: '7',
+    description: 'Webhooks subscribed to `apptoken.expiring` hear of each token once, this many days before it expires (checked every minute).',
   },
   {
     section: 'Webhooks',
