@@ -324,7 +324,7 @@ describe('PSU parity routes', () => {
       const { rows } = await sql.query(`SELECT event_type, payload FROM webhook_delivery WHERE event_type = 'identity.created' ORDER BY id`);
       expect(rows).toHaveLength(1);
       const payload = JSON.parse(rows[0].payload);
-      expect(payload).toMatchObject({ type: 'identity.created', data: { identity: { id: first.body.identity.id, name: 'hooked-bot', source: 'service' } } });
+      expect(payload).toMatchObject({ type: 'identity.created', data: { identity: { id: first.body.identity.id, name: 'hooked-bot', source: 'service' }, reason: 'system_grant', by: { name: 'admin' } } });
       expect([...payload.data.identity.roles].sort()).toEqual(['Operator', 'Reader']);
       expect(rows[0].payload).not.toContain(first.body.token);
     });

@@ -238,11 +238,13 @@ describe('token lifecycle: lifecycle filters and bulk revoke / delete', () => {
         ['apptoken.revoked', grandchild.id],
       ]);
       expect(events[0].body.data).toMatchObject({
+        reason: 'revoked',
         bulk: true,
         filter: { identity: 'sprawl-bot', unusedForDays: 30 },
+        by: { name: 'admin' },
         token: { id: old1.id, identity: { id: bot.id, name: 'sprawl-bot' }, roles: ['Operator', 'Reader'], revokedDate: read.revokedDate },
       });
-      expect(events[2].body.data).toMatchObject({ bulk: true, withParentTokenId: old1.id });
+      expect(events[2].body.data).toMatchObject({ reason: 'parent_revoked', bulk: true, parentTokenId: old1.id, by: { name: 'admin' } });
       for (const event of events) expect(event.text).not.toMatch(/eyJ|[0-9a-f]{8}-[0-9a-f]{4}-/);
 
       // Again: nothing left to revoke, nothing recorded; the first revocation date stays.
@@ -421,7 +423,7 @@ describe('token lifecycle: lifecycle filters and bulk revoke / delete', () => {
       expect(events[0].body.data.filter).toEqual({ identity: 'cleanup-bot', expiredOnly: true });
       // Selected by ids: each event says how many were given, not the whole list.
       expect(events[1].body.data.filter).toEqual({ idCount: 1 });
-      expect(events[2].body.data).toMatchObject({ bulk: true, withParentTokenId: active.id });
+      expect(events[2].body.data).toMatchObject({ reason: 'parent_deleted', bulk: true, parentTokenId: active.id });
     });
   });
 

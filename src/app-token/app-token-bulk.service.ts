@@ -9,7 +9,7 @@ import { UnitOfWork, type Transaction } from '../database/unit-of-work.js';
 import { identityNameKey } from '../identity/identity-name.js';
 import { roleNameKey } from '../role/role-name.js';
 import { sortRoleNames } from '../role/sort-role-names.js';
-import { tokenEventData, type WebhookEventType } from '../webhook/webhook-events.js';
+import { actorData, tokenEventData, type WebhookEventType } from '../webhook/webhook-events.js';
 import { roleTheCallerLacks } from './app-token-policy.js';
 import { AppTokenBulkRepository, type BulkSelection, type BulkToken } from './app-token-bulk.repository.js';
 import { AppTokenRepository } from './app-token.repository.js';
@@ -115,8 +115,11 @@ export class AppTokenBulkService {
     // Each event names the filter, but only how many ids it gave (up to 10,000 of them, in every one of up to 10,000 events).
     const { ids: given, ...rest } = filter;
     const eventFilter = given === undefined ? rest : { ...rest, idCount: given.length };
-    for (const token of acted) tx.emit({ type, data: tokenEventData(eventSubject(token), { bulk: true, filter: eventFilter }) });
-    for (const token of descendants) tx.emit({ type, data: tokenEventData(eventSubject(token), { bulk: true, withParentTokenId: token.parentTokenId }) });
+    // The same reasons as a single revoke or delete, so a receiver handles both alike; `bulk` and `filter` tell them apart.
+    const [own, inherited] = kind === 'revoke' ? ['revoked', 'parent_revoked'] : ['deleted', 'parent_deleted'];
+    const by = actorData(actor);
+    for (const token of acted) tx.emit({ type, data: tokenEventData(eventSubject(token), { reason: own, bulk: true, filter: eventFilter, by }) });
+    for (const token of descendants) tx.emit({ type, data: tokenEventData(eventSubject(token), { reason: inherited, bulk: true, parentTokenId: token.parentTokenId, by }) });
     tx.invalidate(...[...acted, ...descendants].map((token) => ({ kind: 'token' as const, hash: token.hash })));
     return answer;
   }

@@ -6,7 +6,7 @@ import type { Transaction } from '../database/unit-of-work.js';
 import { IDENTITY_NAME_MESSAGE, identityNameKey, isValidIdentityName } from '../identity/identity-name.js';
 import { IdentityRepository } from '../identity/identity.repository.js';
 import { RoleService } from '../role/role.service.js';
-import { identityEventData } from '../webhook/webhook-events.js';
+import { actorData, identityEventData } from '../webhook/webhook-events.js';
 import { AppTokenRepository, type Grantee } from './app-token.repository.js';
 
 /** Whom a grant names: by id or name; undefined: the caller. */
@@ -61,7 +61,7 @@ export class GranteeResolver {
     if (created) {
       const roleNames = identity.roles.map((role) => role.name);
       await tx.audit({ action: AuditAction.IdentityCreated, actor, targetIdentity: identity, address, detail: { roles: roleNames, source: identity.source, by: 'apptoken.grant' } });
-      tx.emit({ type: 'identity.created', data: identityEventData({ id: identity.id, name: identity.name, source: identity.source, roles: roleNames }) });
+      tx.emit({ type: 'identity.created', data: identityEventData({ id: identity.id, name: identity.name, source: identity.source, roles: roleNames }, { disabled: false, reason: 'system_grant', by: actorData(actor) }) });
     }
     return usable(serviceOnly(identity));
   }
