@@ -18,7 +18,7 @@ const GRANT_ROLE_IDS = (process.env.GRANT_ROLE_IDS ?? '').split(',').filter(Bool
 const GRANT_ROLE_NAMES = (process.env.GRANT_ROLE_NAMES ?? '').split(',').filter(Boolean);
 
 const TOKEN_PAGE = `
-  SELECT t.id, t.created_at, t.expires_at, t.revoked_at, t.description, t.last_used_at,
+  SELECT t.id, t.created_at, t.expires_at, t.revoked_at, t.description, t.last_used_at, t.last_used_address,
          i.id AS identity_id, i.name AS identity_name, i.source AS identity_source,
          array(SELECT r.name FROM app_token_role tr JOIN role r ON r.id = tr.role_id WHERE tr.app_token_id = t.id) AS roles,
          array(SELECT r.name FROM identity_role ir JOIN role r ON r.id = ir.role_id WHERE ir.identity_id = i.id) AS identity_roles
@@ -54,6 +54,7 @@ async function tokenPage(url) {
       revokedDate: t.revoked_at?.toISOString() ?? null,
       description: t.description,
       lastUsed: t.last_used_at?.toISOString() ?? null,
+      lastUsedAddress: t.last_used_address,
     };
   });
   return { body, total: count.rows[0].total };
