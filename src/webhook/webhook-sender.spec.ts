@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import http from 'node:http';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import type { LookupAddress } from 'node:dns';
 import { loadConfig } from '../config/app-config.js';
 import { WebhookSender } from './webhook-sender.js';
@@ -53,5 +55,31 @@ describe('WebhookSender', () => {
     await expect(s.check('https://no-such-host.invalid/')).resolves.toBeUndefined();
     const result = await s.send('https://no-such-host.invalid/', {}, '{}', new AbortController().signal);
     expect(result.error).toContain('no-such-host.invalid does not resolve');
+  });
+
+  it('gives up on a receiver that accepted and never answers, even when the garbage collector runs meanwhile', async () => {
+    // A forced collection during the wait: AbortSignal.any's weakly held timeout signal was collected here and the
+    // attempt hung for ever (Node 20), holding a delivery slot. The collector is reached the documented V8 way.
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as () => void;
+    const sockets: import('node:net').Socket[] = [];
+    const silent = http.createServer(() => undefined);
+    silent.on('connection', (socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const s = new WebhookSender(loadConfig({ WEBHOOK_ALLOWED_HOSTS: '127.0.0.1', WEBHOOK_TIMEOUT_SECONDS: '1' }));
+      const attempt = s.send(`http://127.0.0.1:${(silent.address() as { port: number }).port}/`, {}, '{}', new AbortController().signal);
+      let settled = false;
+      void attempt.finally(() => (settled = true));
+      for (let i = 0; i < 40 && !settled; i++) {
+        gc();
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(settled).toBe(true);
+      expect(await attempt).toMatchObject({ statusCode: null, error: 'no answer within 1 s' });
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 });

@@ -69,11 +69,14 @@ export class WebhookSender {
    * that does not resolve yet (or not from here, or not within 5 s) is accepted: every delivery judges it again.
    */
   async check(url: string): Promise<void> {
+    const limit = deadline(5000);
     try {
-      await this.destination(url, AbortSignal.timeout(5000));
+      await this.destination(url, limit.signal);
     } catch (error) {
-      if (error instanceof WebhookHostUnresolved || (error as Error).name === 'TimeoutError') return;
+      if (error instanceof WebhookHostUnresolved || limit.signal.aborted) return;
       throw error;
+    } finally {
+      limit.clear();
     }
   }
 
@@ -97,7 +100,8 @@ export class WebhookSender {
   async send(url: string, headers: Record<string, string>, body: string, signal: AbortSignal): Promise<SendResult> {
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
-    const attempt = AbortSignal.any([signal, AbortSignal.timeout(this.config.webhooks.timeoutSeconds * 1000)]);
+    const limit = deadline(this.config.webhooks.timeoutSeconds * 1000, signal);
+    const attempt = limit.signal;
     try {
       const destination = await this.destination(url, attempt);
       const response = await this.post(destination, headers, body, attempt);
@@ -117,6 +121,8 @@ export class WebhookSender {
             ? 'interrupted: this instance is shutting down'
             : (error as Error).message || String(error);
       return { statusCode: null, responseBody: null, error: message.slice(0, ERROR_CHARS), durationMs: elapsed(), retryAfterSeconds: undefined };
+    } finally {
+      limit.clear();
     }
   }
 
@@ -177,4 +183,26 @@ function retryAfter(value: string | undefined): number | undefined {
   if (/^\d+$/.test(value.trim())) return Number(value.trim());
   const at = Date.parse(value);
   return Number.isNaN(at) ? undefined : Math.max(0, Math.round((at - Date.now()) / 1000));
+}
+
+/**
+ * An abort signal that fires after `ms` (or with `outer`), from a plain timer this frame holds. Not
+ * `AbortSignal.any([outer, AbortSignal.timeout(ms)])`: on Node 20 the timeout signal inside `any` is only weakly
+ * held, and once garbage-collected it never fires (nodejs/node#57736), so a receiver that accepted the
+ * connection and never answered kept a delivery slot forever (found from outside: four such attempts stopped
+ * every delivery of the instance).
+ */
+export function deadline(ms: number, outer?: AbortSignal): { signal: AbortSignal; clear(): void } {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new DOMException(`no answer within ${ms} ms`, 'TimeoutError')), ms);
+  const onOuter = () => controller.abort(outer!.reason);
+  if (outer?.aborted) controller.abort(outer.reason);
+  else outer?.addEventListener('abort', onOuter, { once: true });
+  return {
+    signal: controller.signal,
+    clear() {
+      clearTimeout(timer);
+      outer?.removeEventListener('abort', onOuter);
+    },
+  };
 }
