@@ -347,6 +347,18 @@ describe('webhook events', () => {
       await t.app.get(ExpiringTokenScan).run();
       expect((await events('apptoken.expiring')).filter((event) => event.data.token.id === token.id)).toHaveLength(2);
     });
+    it('is announced to a webhook that subscribes with "*" alone (all events, this one included)', async () => {
+      const token = await grant('?lifespanDays=4');
+      const events0 = (await sql.query('SELECT events FROM webhook WHERE id = $1', [all])).rows[0].events as string[];
+      await sql.query(`UPDATE webhook SET events = '{*}' WHERE id = $1`, [all]);
+      try {
+        await t.app.get(ExpiringTokenScan).run();
+        expect(await notified(token.id)).not.toBeNull();
+        expect((await events('apptoken.expiring')).filter((event) => event.data.token.id === token.id)).toHaveLength(1);
+      } finally {
+        await sql.query('UPDATE webhook SET events = $2 WHERE id = $1', [all, events0]);
+      }
+    });
   });
 
   describe('apptoken.revoked_used', () => {
@@ -440,6 +452,19 @@ describe('webhook events', () => {
         expect((await sql.query('SELECT revoked_used_notified_at FROM app_token WHERE id = $1', [token.id])).rows[0].revoked_used_notified_at).toBeNull();
       } finally {
         await sql.query(`UPDATE webhook SET events = array_append(events, 'apptoken.revoked_used') WHERE id = $1`, [all]);
+      }
+    });
+
+    it('is announced to a webhook that subscribes with "*" alone', async () => {
+      const token = await grant();
+      expect((await t.http.post(`/api/v1/apptoken/${token.id}/revoke`, undefined, { session: admin })).status).toBe(200);
+      const events0 = (await sql.query('SELECT events FROM webhook WHERE id = $1', [all])).rows[0].events as string[];
+      await sql.query(`UPDATE webhook SET events = '{*}' WHERE id = $1`, [all]);
+      try {
+        await burst(t, token.token, 3);
+        expect((await events('apptoken.revoked_used')).filter((event) => event.data.token.id === token.id)).toHaveLength(1);
+      } finally {
+        await sql.query('UPDATE webhook SET events = $2 WHERE id = $1', [all, events0]);
       }
     });
   });

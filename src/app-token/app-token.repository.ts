@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { In, type DataSource, type EntityManager } from 'typeorm';
 import type { IdentitySource } from '../auth/principal.js';
+import { subscribes } from '../database/outbox.js';
 import { SqlPool, type Statement } from '../database/sql-pool.js';
 import { RoleEntity } from '../role/role.entity.js';
 import { sortRoleNames } from '../role/sort-role-names.js';
@@ -71,7 +72,7 @@ const REMOVE_TREES_OF_IDENTITY = removeTreesStatement('apptoken_remove_trees_of_
 const REMOVE_TREES_ENDED_BEFORE = removeTreesStatement('apptoken_remove_trees_ended_before', 'SELECT id FROM app_token WHERE revoked_at < $1 OR expires_at < $1');
 
 /** Whether an enabled webhook subscribes to event $n: the claims below write nothing when none listens. */
-const someoneListens = (parameter: string) => `EXISTS (SELECT 1 FROM webhook w WHERE w.enabled AND ${parameter} = ANY (w.events))`;
+const someoneListens = (eventType: string) => `EXISTS (SELECT 1 FROM webhook w WHERE ${subscribes('w', eventType)})`;
 
 /**
  * `apptoken.expiring`: claims (marks as announced) at most $2 tokens that expire within $1 days, are not revoked

@@ -4,6 +4,14 @@ import { outboxMessageOf, type WebhookEvent } from '../webhook/webhook-events.js
 import { SqlPool, type Statement } from './sql-pool.js';
 
 /**
+ * SQL: webhook `alias` is enabled and subscribes to the event type `eventType` (an SQL expression), by name or
+ * with `*`. The one definition, for the outbox and for the scans that ask whether anyone listens.
+ */
+export function subscribes(alias: string, eventType: string): string {
+  return `${alias}.enabled AND (${eventType} = ANY (${alias}.events) OR '*' = ANY (${alias}.events))`;
+}
+
+/**
  * One pending delivery per event and enabled webhook that subscribes to it (by name, or to `*`: every event type,
  * those added later too), inserted in one statement. Events no webhook wants leave nothing behind.
  */
@@ -12,7 +20,7 @@ const ENQUEUE: Statement = {
   text: `INSERT INTO webhook_delivery (webhook_id, message_id, event_type, payload)
          SELECT w.id, e.message_id, e.event_type, e.payload
            FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS e(message_id, event_type, payload, n)
-           JOIN webhook w ON w.enabled AND (e.event_type = ANY (w.events) OR '*' = ANY (w.events))
+           JOIN webhook w ON ${subscribes('w', 'e.event_type')}
           ORDER BY e.n, w.id`,
 };
 
