@@ -141,6 +141,9 @@ describe('token lifecycle: lifecycle filters and bulk revoke / delete', () => {
 
     it('revoked, expired and identity filter as documented', async () => {
       expect(await byId('revoked=true')).toEqual([ids.revokedSoon]);
+      // As PowerShell writes them ("$true" is "True").
+      expect(await byId('revoked=True')).toEqual([ids.revokedSoon]);
+      expect(await byId('revoked=FALSE&expired=False')).toEqual(sorted(ids.soon, ids.later, ids.never));
       expect(await byId('expired=true')).toEqual([ids.expired]);
       expect(await byId('revoked=false&expired=false')).toEqual(sorted(ids.soon, ids.later, ids.never));
       const botId = (await t.http.get('/api/v1/apptoken/' + ids.soon, { session: admin })).body.identity.id;

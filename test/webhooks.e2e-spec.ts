@@ -351,6 +351,8 @@ describe('webhooks', () => {
       try {
         const otherAdmin = await other.http.signin('admin', ADMIN_PASSWORD);
         const hook = await t.http.post('/api/v1/webhook', { url: receiver.url('/pair'), events: ['apptoken.revoked'] }, { session: admin });
+        // Ids from 96 on: the page crosses 99 -> 100, where an order by the text of the id goes wrong.
+        await sql.query(`SELECT setval(pg_get_serial_sequence('webhook_delivery', 'id'), greatest(95, (SELECT coalesce(max(id), 0) FROM webhook_delivery)))`);
         const sent = await Promise.all(
           Array.from({ length: 30 }, (_, i) => (i % 2 === 0 ? t.http.post(`/api/v1/webhook/${hook.body.id}/test`, undefined, { session: admin }) : other.http.post(`/api/v1/webhook/${hook.body.id}/test`, undefined, { session: otherAdmin }))),
         );
@@ -360,6 +362,10 @@ describe('webhooks', () => {
         expect(arrived.map((r) => r.headers['webhook-id']).sort()).toEqual([...ids].sort());
         const attempts = await sql.query<{ n: number }>('SELECT count(*)::int AS n FROM webhook_attempt a JOIN webhook_delivery d ON d.id = a.delivery_id WHERE d.webhook_id = $1', [hook.body.id]);
         expect(attempts.rows[0].n).toBe(30);
+        // Newest first, by id as a number.
+        const page = await t.http.get(`/api/v1/webhook/${hook.body.id}/deliveries?pageSize=10`, { session: admin });
+        const newest = await sql.query<{ id: string }>('SELECT id FROM webhook_delivery WHERE webhook_id = $1 ORDER BY id DESC LIMIT 10', [hook.body.id]);
+        expect(page.body.map((delivery: { id: string | number }) => String(delivery.id))).toEqual(newest.rows.map((row) => String(row.id)));
       } finally {
         await other.stop();
       }

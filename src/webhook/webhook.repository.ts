@@ -183,8 +183,9 @@ export class WebhookRepository {
     const filter = status === undefined ? '' : 'AND status = $4';
     const values: unknown[] = [webhookId, take, skip, ...(status === undefined ? [] : [status])];
     const rows: DeliveryRow[] = await this.dataSource.query(
-      `SELECT id::text, message_id, event_type, status, attempts, next_attempt_at, created_at, completed_at
-         FROM webhook_delivery WHERE webhook_id = $1 ${filter} ORDER BY id DESC LIMIT $2 OFFSET $3`,
+      // Ordered by the bigint column, not the text alias (as text, "9" came before "11").
+      `SELECT d.id::text AS id, d.message_id, d.event_type, d.status, d.attempts, d.next_attempt_at, d.created_at, d.completed_at
+         FROM webhook_delivery d WHERE d.webhook_id = $1 ${filter.replace('status', 'd.status')} ORDER BY d.id DESC LIMIT $2 OFFSET $3`,
       values,
     );
     const [{ count }]: Array<{ count: number }> = await this.dataSource.query(

@@ -24,8 +24,12 @@ export type TokenSortField = (typeof TOKEN_SORT_FIELDS)[number];
 export const SORT_ORDERS = ['asc', 'desc'] as const;
 export type SortOrder = (typeof SORT_ORDERS)[number];
 
+/** true/false in any letter case (PowerShell interpolates $true as "True"), or 1/0. */
 const booleanQuery = () =>
-  Transform(({ value }) => (value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value));
+  Transform(({ value }) => {
+    const text = typeof value === 'string' ? value.toLowerCase() : value;
+    return text === 'true' || text === '1' ? true : text === 'false' || text === '0' ? false : value;
+  });
 
 /** The identity inside a token response, as PSU shows it. */
 export class TokenIdentityDto {
@@ -255,13 +259,13 @@ export class ListTokensQueryDto extends PageQueryDto {
   @MaxLength(256)
   identity?: string;
 
-  @ApiPropertyOptional({ type: Boolean, description: 'true: only revoked tokens (a rotated token in its grace period is not revoked yet); false: only tokens not revoked' })
+  @ApiPropertyOptional({ type: Boolean, description: 'true: only revoked tokens (a rotated token in its grace period is not revoked yet); false: only tokens not revoked. Also True/False in any case, or 1/0' })
   @IsOptional()
   @booleanQuery()
   @IsBoolean({ message: 'revoked must be true or false' })
   revoked?: boolean;
 
-  @ApiPropertyOptional({ type: Boolean, description: 'true: only expired tokens; false: only tokens not expired (never-expiring ones included)' })
+  @ApiPropertyOptional({ type: Boolean, description: 'true: only expired tokens; false: only tokens not expired (never-expiring ones included). Also True/False in any case, or 1/0' })
   @IsOptional()
   @booleanQuery()
   @IsBoolean({ message: 'expired must be true or false' })
