@@ -240,6 +240,14 @@ describe('PSU parity routes', () => {
       expect((await t.http.post(`/api/v1/apptoken/${setupToken.id}/revoke`, undefined, { session: admin })).status).toBe(200);
       expect((await t.http.get('/api/v1/identity/my', { token: setupToken.token })).status).toBe(401);
       expect((await t.http.get('/api/v1/identity/my', { token: grant.body.token })).body).toMatchObject({ name: 'backup-agent', roles: ['Reader'] });
+      // Yet not longer than the token it was made with: a leaked one-day admin token mints nothing lasting.
+      const dayToken = (await t.http.get('/api/v1/apptoken/grant?role=Administrator&lifespanDays=1', { session: admin })).body;
+      const forever = await t.http.post('/api/v1/apptoken/grant', { identity: { name: 'persist-svc', system: true }, role: 'Administrator', expiration: 'never' }, { token: dayToken.token });
+      expect(forever.status).toBe(400);
+      expect(forever.body.message).toMatch(/cannot outlive it/);
+      const capped = await t.http.post('/api/v1/apptoken/grant', { identity: { name: 'persist-svc', system: true }, role: 'Reader' }, { token: dayToken.token });
+      expect(capped.status).toBe(201);
+      expect(Date.parse(capped.body.expiration)).toBeLessThanOrEqual(Date.parse(dayToken.expiration));
       // Without system, an admin token's grant to another identity is still its child, bounded by its roles.
       const adminOnly = (await t.http.get('/api/v1/apptoken/grant?role=Administrator', { session: admin })).body;
       expect((await t.http.post('/api/v1/apptoken/grant', { identity: { name: 'backup-agent' }, role: 'Reader' }, { token: adminOnly.token })).status).toBe(403);

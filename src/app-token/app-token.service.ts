@@ -64,11 +64,13 @@ export class AppTokenService {
     // An Administrator's `system: true` grant provisions a service identity's own credential (GranteeResolver
     // refuses it to anyone else, and for any other identity): not a child of the caller's token, so it neither
     // dies with a setup script's admin token nor is cut to its roles (PSU's integration scripts grant a role they
-    // have just created, which no admin token holds).
+    // have just created, which no admin token holds). Made with a token, it may still not outlive that token's
+    // chain, as a child may not: a leaked one-day admin token must not mint a credential for ever.
     const provisioning = request.identity?.system === true;
     const { token, value } = await this.work.run(async (tx) => {
       const parentTokenId = actor.via === 'token' && !provisioning ? actor.tokenId! : null;
-      const expiresAt = parentTokenId === null ? requested : await this.childExpiresAt(tx, parentTokenId, requested, request, now);
+      const boundBy = actor.via === 'token' ? actor.tokenId! : null;
+      const expiresAt = boundBy === null ? requested : await this.childExpiresAt(tx, boundBy, requested, request, now, { child: parentTokenId !== null });
       const identity = await this.grantees.resolve(tx, actor, request.identity, request.roles, address);
       const roles = grantableRoles(actor, identity, request.roles, { provisioning });
       const created = await this.issuer.issue(tx, {
@@ -267,8 +269,18 @@ export class AppTokenService {
     });
   }
 
-  /** The expiry of a token granted with (or rotated from a child of) token `parentId`, which it may not outlive. */
-  private async childExpiresAt(tx: Transaction, parentId: number, requested: Date | null, request: Pick<GrantRequest, 'expiration' | 'lifespanDays'>, now: number): Promise<Date | null> {
+  /**
+   * The expiry of a token granted with (or rotated from a child of) token `parentId`, which it may not outlive.
+   * `child: false`: a provisioning grant made with that token, bounded by its chain's end but not linked to it.
+   */
+  private async childExpiresAt(
+    tx: Transaction,
+    parentId: number,
+    requested: Date | null,
+    request: Pick<GrantRequest, 'expiration' | 'lifespanDays'>,
+    now: number,
+    options: { child: boolean } = { child: true },
+  ): Promise<Date | null> {
     // The whole chain, locked: a revocation of any ancestor either commits first (and the grant is refused) or
     // waits for this one and then revokes the new child with the rest of the subtree.
     const chain = await this.tokens.lockChain(tx.manager, parentId, MAX_TOKEN_CHAIN + 1);
@@ -280,7 +292,7 @@ export class AppTokenService {
     if (chain!.some((link) => link.identityDisabled)) throw new ConflictException('the app token this request was made with (or one it was granted with) belongs to a disabled identity');
     // Verification refuses longer chains: do not hand out a token that could never work.
     // The chain was walked up to MAX_TOKEN_CHAIN + 1 links: all of them found means the parent has MAX_TOKEN_CHAIN ancestors or more.
-    if (chain!.length > MAX_TOKEN_CHAIN) {
+    if (options.child && chain!.length > MAX_TOKEN_CHAIN) {
       throw new BadRequestException(`a token can be granted with a chain of at most ${MAX_TOKEN_CHAIN} app tokens; grant this one with a session or a token nearer the start`);
     }
     const explicit = request.expiration !== undefined || request.lifespanDays !== undefined;
