@@ -346,6 +346,23 @@ describe('webhooks', () => {
       expect(audit.body[0]).toMatchObject({ actor: null, detail: { webhook: { id: hook.body.id }, enabled: false, reason: 'the receiver answered 410 Gone' } });
     });
 
+    it('gives a receiver that never answers one delivery slot at a time, so other webhooks are still served', async () => {
+      const stuck = await t.http.post('/api/v1/webhook', { url: receiver.url('/stuck'), events: ['apptoken.revoked'] }, { session: admin });
+      const healthy = await t.http.post('/api/v1/webhook', { url: receiver.url('/healthy'), events: ['apptoken.revoked'] }, { session: admin });
+      receiver.script('/stuck', 'hold', 'hold', 'hold', 'hold', 'hold', 'hold');
+      try {
+        for (let i = 0; i < 6; i++) expect((await t.http.post(`/api/v1/webhook/${stuck.body.id}/test`, undefined, { session: admin })).status).toBe(202);
+        await receiver.requests('/stuck', 1);
+        const test = await t.http.post(`/api/v1/webhook/${healthy.body.id}/test`, undefined, { session: admin });
+        await receiver.find('/healthy', (request) => request.headers['webhook-id'] === test.body.messageId);
+        // Served while the stuck receiver still holds its first attempt, which took one slot, not all four.
+        expect(receiver.received.filter((request) => request.path === '/stuck')).toHaveLength(1);
+      } finally {
+        await t.http.delete(`/api/v1/webhook/${stuck.body.id}`, { session: admin });
+        await t.http.delete(`/api/v1/webhook/${healthy.body.id}`, { session: admin });
+      }
+    });
+
     it('never makes the same attempt twice with two instances on one database (FOR UPDATE SKIP LOCKED)', async () => {
       const other = await startApp({ db: t.db, env: LOOPBACK_ALLOWED });
       try {

@@ -42,6 +42,8 @@ export function retryDelaySeconds(attempt: number, retryAfterSeconds: number | u
 export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(WebhookDispatcher.name);
   private readonly inFlight = new Set<Promise<void>>();
+  /** Webhooks with an attempt in flight here: one at a time each, so a receiver that hangs holds one slot, not all. */
+  private readonly busy = new Map<number, number>();
   private readonly shutdown = new AbortController();
   private timer: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
@@ -88,12 +90,14 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
     if (free <= 0) return;
     this.claiming = true;
     this.again = false;
+    // One at a time, each for a webhook not busy here: a batch ordered by due time alone gave every slot to
+    // the webhook with the oldest backlog, and one receiver that never answered stalled all the others (found
+    // from outside). A claim that found one may have left more behind.
     this.deliveries
-      .claim(free, this.config.webhooks.timeoutSeconds + LEASE_MARGIN_SECONDS)
+      .claim(1, this.config.webhooks.timeoutSeconds + LEASE_MARGIN_SECONDS, [...this.busy.keys()])
       .then((claimed) => {
         for (const delivery of claimed) this.start(delivery);
-        // A full batch may have left more behind.
-        if (claimed.length === free) this.again = true;
+        if (claimed.length > 0 && free > claimed.length) this.again = true;
       })
       .catch((error: unknown) => this.logger.warn(`webhook claim failed: ${(error as Error).message}`))
       .finally(() => {
@@ -103,10 +107,15 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
   }
 
   private start(delivery: ClaimedDelivery): void {
+    const webhookId = Number(delivery.webhook_id);
+    this.busy.set(webhookId, (this.busy.get(webhookId) ?? 0) + 1);
     const running = this.deliver(delivery)
       .catch((error: unknown) => this.logger.warn(`webhook delivery ${delivery.message_id} could not be recorded: ${(error as Error).message}`))
       .finally(() => {
         this.inFlight.delete(running);
+        const left = (this.busy.get(webhookId) ?? 1) - 1;
+        if (left > 0) this.busy.set(webhookId, left);
+        else this.busy.delete(webhookId);
         this.wake();
       });
     this.inFlight.add(running);

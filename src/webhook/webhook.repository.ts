@@ -82,7 +82,7 @@ const CLAIM: Statement = {
   name: 'apptoken_webhook_claim',
   text: `WITH due AS (
            SELECT d.id FROM webhook_delivery d JOIN webhook w ON w.id = d.webhook_id
-            WHERE d.status = 'pending' AND d.next_attempt_at <= now() AND w.enabled
+            WHERE d.status = 'pending' AND d.next_attempt_at <= now() AND w.enabled AND d.webhook_id <> ALL ($3::int[])
             ORDER BY d.next_attempt_at LIMIT $1::int
               FOR UPDATE OF d SKIP LOCKED
          ), claimed AS (
@@ -203,8 +203,9 @@ export class WebhookRepository {
     return [rows, attempts, count];
   }
 
-  claim(limit: number, leaseSeconds: number): Promise<ClaimedDelivery[]> {
-    return this.sql.rows<ClaimedDelivery & { id: string }>(CLAIM, [limit, leaseSeconds]).then((rows) => rows.map((row) => ({ ...row, id: String(row.id) })));
+  /** Up to `limit` due deliveries, none for the webhooks in `busy` (those this instance is sending to now). */
+  claim(limit: number, leaseSeconds: number, busy: readonly number[] = []): Promise<ClaimedDelivery[]> {
+    return this.sql.rows<ClaimedDelivery & { id: string }>(CLAIM, [limit, leaseSeconds, busy]).then((rows) => rows.map((row) => ({ ...row, id: String(row.id) })));
   }
 
   /** Returns the delivery's status after this attempt, or undefined when this claim no longer owns it. */
