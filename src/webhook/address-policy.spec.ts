@@ -87,6 +87,9 @@ describe('webhook address policy', () => {
     expect(refusalOf('[::1]', allowed)).toBeUndefined();
     expect(addressRefusal(allowed, 'hooks.internal', '10.9.9.9')).toBeUndefined();
     expect(addressRefusal(allowed, 'other.internal', '10.9.9.9')).toContain('other.internal (10.9.9.9)');
+    // A listed name resolving to a cloud metadata address is still refused: only that address, listed, allows it.
+    expect(addressRefusal(allowed, 'hooks.internal', '169.254.169.254')).toContain('cloud metadata');
+    expect(addressRefusal(parseAllowedHosts('hooks.internal,169.254.169.254'), 'hooks.internal', '169.254.169.254')).toBeUndefined();
     expect(refusalOf('8.8.8.8', allowed)).toBeUndefined();
   });
 

@@ -222,9 +222,11 @@ export function addressRefusal(allowed: AllowedHosts, host: string, address: str
   const bare = address.replace(/^\[(.*)\]$/, '$1');
   const family = isIP(bare);
   if (family === 0) return `${address} is not an IP address`;
-  if (allowed.names.has(host)) return undefined;
   const canonical = canonicalAddress(bare);
   const metadata = nonPublicReason(bare)?.includes('cloud metadata') === true;
+  // A listed name may resolve anywhere but to a metadata address, which only its exact listing allows (a name
+  // an attacker can point, or an internal name re-pointed, must not reach the cloud's credentials).
+  if (allowed.names.has(host) && !metadata) return undefined;
   const type = family === 4 ? 'ipv4' : 'ipv6';
   for (const range of allowed.ranges) {
     if (!range.list.check(bare, type)) continue;
