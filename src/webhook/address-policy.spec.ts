@@ -114,6 +114,7 @@ describe('webhook address policy', () => {
     ['http://user:pass@example.com/', 'credentials'],
     ['http://user@example.com/', 'credentials'],
     ['https://example.com/#x', 'fragment'],
+    ['http://example.com:0/', 'port 0'],
     ['example.com/hook', 'absolute URL'],
     ['http://', 'absolute URL'],
   ])('refuses the URL %s', (url, problem) => {

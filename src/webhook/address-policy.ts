@@ -206,6 +206,7 @@ export function webhookTarget(raw: string): WebhookTarget {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`url must be http or https, not ${url.protocol.replace(/:$/, '')}`);
   if (url.username !== '' || url.password !== '') throw new Error('url must not carry credentials (user:password@); authenticate the request with the signature');
   if (url.hash !== '') throw new Error('url must not have a #fragment');
+  if (url.port === '0') throw new Error('url must not name port 0');
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '').toLowerCase();
   if (host === '') throw new Error('url has no host');
   const family = isIP(host) as 0 | 4 | 6;
@@ -214,7 +215,7 @@ export function webhookTarget(raw: string): WebhookTarget {
 
 /**
  * Whether a request to `host` at `address` is allowed: a host name listed in WEBHOOK_ALLOWED_HOSTS is allowed
- * whatever its addresses (the operator vouched for it); an address inside a listed address or range too, except
+ * whatever its addresses (the operator vouched for it) but a cloud metadata one; an address inside a listed address or range too, except
  * a cloud metadata address, which only an exact listing of that address allows; under `*`, any public address.
  * Returns why not, or undefined.
  */

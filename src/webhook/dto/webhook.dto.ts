@@ -25,7 +25,7 @@ export class WebhookDto {
   @ApiProperty({ example: 'https://hooks.example.com/apptoken' })
   url: string;
 
-  @ApiProperty({ type: [String], description: 'Event types delivered; `*`: all', example: ['apptoken.revoked', 'apptoken.expiring'] })
+  @ApiProperty({ type: 'array', items: { type: 'string', enum: EVENT_VALUES }, description: 'Event types delivered; `*`: all', example: ['apptoken.revoked', 'apptoken.expiring'] })
   events: string[];
 
   @ApiProperty({ example: 'SIEM: token revocations' })
@@ -56,7 +56,7 @@ export class CreateWebhookDto {
   @MaxLength(2048)
   url: string;
 
-  @ApiProperty({ type: [String], description: 'Event types to deliver (GET /api/v1/webhook/events), or `*` for all', example: ['apptoken.revoked', 'apptoken.revoked_used'] })
+  @ApiProperty({ type: 'array', items: { type: 'string', enum: EVENT_VALUES }, description: 'Event types to deliver (GET /api/v1/webhook/events), or `*` for all', example: ['apptoken.revoked', 'apptoken.revoked_used'] })
   @eventList()
   @IsArray()
   @ArrayMinSize(1)
@@ -89,7 +89,7 @@ export class UpdateWebhookDto {
   @MaxLength(2048)
   url?: string;
 
-  @ApiPropertyOptional({ type: [String], example: ['*'] })
+  @ApiPropertyOptional({ type: 'array', items: { type: 'string', enum: EVENT_VALUES }, example: ['*'] })
   @IsOptional()
   @eventList()
   @IsArray()
