@@ -26,7 +26,7 @@ export function localConfig(): AppConfig {
     return loadConfig(process.env);
   } catch (error) {
     if (error instanceof ConfigError || (error as NodeJS.ErrnoException).code === 'ERR_INVALID_ARG_VALUE') {
-      throw new CliError(`configuration: ${(error as Error).message}`, 'CONFIG_ERROR');
+      throw new CliError((error as Error).message, 'CONFIG_ERROR');
     }
     throw error;
   }
@@ -58,7 +58,8 @@ export async function migrate(): Promise<{ applied: string[]; database: string }
   const runtime = await openRuntime(config);
   Logger.overrideLogger([...LOG_LEVELS]);
   try {
-    const dataSource = await new DataSource(dataSourceOptions(runtime.databaseUrl, 1)).initialize();
+    // Two connections: the migration lock holds one while the migrations run on the other.
+    const dataSource = await new DataSource(dataSourceOptions(runtime.databaseUrl, 2)).initialize();
     try {
       const applied = await runMigrations(dataSource, { lock: runtime.embedded === undefined });
       return { applied, database: describe(config, runtime) };
