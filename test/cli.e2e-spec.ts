@@ -342,6 +342,39 @@ describe('the apptoken CLI against a running server', () => {
     });
   });
 
+  describe('examples/cli/rotate-expiring.sh', () => {
+    it('rotates every token expiring within DAYS, writes the new ones to 0600 files, and leaves the rest', async () => {
+      const expiring = parseJson<Array<{ id: number }>>(await run(['token', 'list', '--expiring', '14', '--no-revoked', '--json'])).map((token) => token.id);
+      expect(expiring.length).toBeGreaterThan(0);
+      const later = parseJson(await run(['token', 'grant', '--json', '--days', '90', '--description', 'not expiring']));
+      const outDir = path.join(home, 'rotated');
+      const result = await new Promise<CliResult>((resolve) => {
+        const child = spawn('bash', [path.resolve('examples/cli/rotate-expiring.sh')], {
+          cwd: home,
+          env: { ...process.env, HOME: home, XDG_CONFIG_HOME: path.join(home, 'config'), APPTOKEN_URL: t.baseUrl, APPTOKEN: `${process.execPath} ${BIN}`, DAYS: '14', GRACE: '60', OUT_DIR: outDir, APPTOKEN_TOKEN: '' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+        child.on('exit', (code) => resolve({ code, stdout, stderr }));
+      });
+      expect(result.stderr).toContain(`${expiring.length} token(s) expire within 14 days`);
+      expect(result.code).toBe(0);
+      const lines = result.stdout.trimEnd().split('\n').map((line) => line.split('\t'));
+      expect(lines.map(([oldId]) => Number(oldId)).sort()).toEqual([...expiring].sort());
+      expect(lines.map(([oldId]) => Number(oldId))).not.toContain(later.id);
+      for (const [, newId] of lines) {
+        const file = path.join(outDir, `${newId}.token`);
+        expect(statSync(file).mode & 0o777).toBe(0o600);
+        const me = await t.http.get('/api/v1/identity/my', { token: readFileSync(file, 'utf8').trim() });
+        expect(me.status).toBe(200);
+        expect(me.body.tokenId).toBe(Number(newId));
+      }
+    });
+  });
+
   describe('logout', () => {
     it('signs out on the server and deletes the session file', async () => {
       const [file] = sessionFiles();
