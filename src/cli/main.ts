@@ -6,15 +6,14 @@ import { registerEndpointCommands } from './commands/endpoint.command.js';
 import { registerIdentityCommands } from './commands/identity.command.js';
 import { registerRoleCommands } from './commands/role.command.js';
 import { registerTokenCommands } from './commands/token.command.js';
+import { SERVER_VERSION } from '../health/server-version.js';
 import { CliError, EXIT } from './errors.js';
-
-const VERSION = '0.1.0';
 
 /** The whole command tree; every command gets --help, and usage mistakes exit 2 instead of commander's 1. */
 export function buildProgram(): Command {
   const program = new Command('apptoken')
     .description('AppToken Server from the command line: tokens, identities, roles, endpoint rules, forward-auth checks, local recovery')
-    .version(VERSION, '-V, --version')
+    .version(SERVER_VERSION, '-V, --version')
     .option('--url <url>', 'the server (default: $APPTOKEN_URL, else http://localhost:5000)')
     .option('--json', 'print JSON for scripts instead of tables')
     .configureHelp({ showGlobalOptions: true })
