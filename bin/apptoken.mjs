@@ -8,5 +8,10 @@ if (!existsSync(fileURLToPath(main))) {
   process.stderr.write(`apptoken: ${fileURLToPath(main)} is missing: run "npm run build" first (in ${fileURLToPath(new URL('..', import.meta.url))})\n`);
   process.exit(1);
 }
+// `apptoken token list | head`: the reader went away; stop quietly rather than with a stack trace.
+process.stdout.on('error', (error) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
 const { run } = await import(main.href);
 process.exitCode = await run(process.argv.slice(2));

@@ -49,8 +49,11 @@ export class ApiClient {
     private readonly credentials: Credentials,
   ) {}
 
-  get signedIn(): boolean {
-    return this.credentials.kind !== 'none';
+  /** The credentials as request headers, for code that makes its own requests (import-psu); refused when there are none. */
+  credentialHeaders(): Record<string, string> {
+    if (this.credentials.kind === 'token') return { authorization: `Bearer ${this.credentials.token}` };
+    if (this.credentials.kind === 'session') return { cookie: this.credentials.cookie };
+    throw this.apiError(401, { code: 'AUTHENTICATION_REQUIRED' });
   }
 
   async request<T = unknown>(method: string, path: string, options: RequestOptions = {}): Promise<ApiResponse<T>> {
