@@ -343,15 +343,25 @@ describe('the apptoken CLI against a running server', () => {
   });
 
   describe('examples/cli/rotate-expiring.sh', () => {
-    it('rotates every token expiring within DAYS, writes the new ones to 0600 files, and leaves the rest', async () => {
-      const expiring = parseJson<Array<{ id: number }>>(await run(['token', 'list', '--expiring', '14', '--no-revoked', '--json'])).map((token) => token.id);
-      expect(expiring.length).toBeGreaterThan(0);
-      const later = parseJson(await run(['token', 'grant', '--json', '--days', '90', '--description', 'not expiring']));
+    it('rotates the tokens expiring within DAYS (skipping those already being rotated), writes the new ones to 0600 files, and leaves the rest', async () => {
+      expect((await run(['identity', 'create', 'rotation-bot', '--service', '--role', 'Reader'])).code).toBe(0);
+      const grant = async (days: string) => parseJson(await run(['token', 'grant', '--json', '--identity', 'rotation-bot', '--days', days]));
+      const soon = [await grant('30'), await grant('30'), await grant('30')];
+      const later = await grant('90');
+      // 30-day tokens granted 27 days ago: a rotation gives 30 days again.
+      await sql.query(
+        `UPDATE app_token SET created_at = now() - interval '27 days', expires_at = now() + interval '3 days', jwt_expires_at = now() + interval '3 days' WHERE id = ANY($1)`,
+        [soon.map((token) => token.id)],
+      );
+      // Already rotated with a grace period: its successor exists, so the script leaves it.
+      const inGrace = soon.pop();
+      expect((await run(['token', 'rotate', String(inGrace.id), '--grace', '600', '--quiet'])).code).toBe(0);
+      const expiring = soon.map((token) => token.id);
       const outDir = path.join(home, 'rotated');
       const result = await new Promise<CliResult>((resolve) => {
         const child = spawn('bash', [path.resolve('examples/cli/rotate-expiring.sh')], {
           cwd: home,
-          env: { ...process.env, HOME: home, XDG_CONFIG_HOME: path.join(home, 'config'), APPTOKEN_URL: t.baseUrl, APPTOKEN: `${process.execPath} ${BIN}`, DAYS: '14', GRACE: '60', OUT_DIR: outDir, APPTOKEN_TOKEN: '' },
+          env: { ...process.env, HOME: home, XDG_CONFIG_HOME: path.join(home, 'config'), APPTOKEN_URL: t.baseUrl, APPTOKEN: `${process.execPath} ${BIN}`, IDENTITY: 'rotation-bot', DAYS: '14', GRACE: '60', OUT_DIR: outDir, APPTOKEN_TOKEN: '' },
           stdio: ['ignore', 'pipe', 'pipe'],
         });
         let stdout = '';
@@ -360,11 +370,13 @@ describe('the apptoken CLI against a running server', () => {
         child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
         child.on('exit', (code) => resolve({ code, stdout, stderr }));
       });
-      expect(result.stderr).toContain(`${expiring.length} token(s) expire within 14 days`);
+      expect(result.stderr).toContain('2 token(s) expire within 14 days (identity rotation-bot)');
+      expect(result.stderr).not.toContain('error:');
       expect(result.code).toBe(0);
       const lines = result.stdout.trimEnd().split('\n').map((line) => line.split('\t'));
       expect(lines.map(([oldId]) => Number(oldId)).sort()).toEqual([...expiring].sort());
       expect(lines.map(([oldId]) => Number(oldId))).not.toContain(later.id);
+      expect(lines.map(([oldId]) => Number(oldId))).not.toContain(inGrace.id);
       for (const [, newId] of lines) {
         const file = path.join(outDir, `${newId}.token`);
         expect(statSync(file).mode & 0o777).toBe(0o600);

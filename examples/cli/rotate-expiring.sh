@@ -5,7 +5,7 @@
 #
 #   export APPTOKEN_URL=http://localhost:5000
 #   apptoken login -u admin            # or: export APPTOKEN_TOKEN=<an Administrator's app token>
-#   DAYS=14 ./rotate-expiring.sh       # DRY_RUN=1 only lists what it would rotate
+#   DAYS=14 ./rotate-expiring.sh       # DRY_RUN=1 only lists what it would rotate; IDENTITY=name only its tokens
 #
 # In a checkout, APPTOKEN="node bin/apptoken.mjs" runs the CLI without installing it (after npm run build).
 set -euo pipefail
@@ -15,10 +15,13 @@ GRACE=${GRACE:-3600}
 OUT_DIR=${OUT_DIR:-./rotated-tokens}
 read -r -a apptoken <<<"${APPTOKEN:-apptoken}"
 
-# Expiring soon and not revoked, every page, as JSON.
-expiring=$("${apptoken[@]}" token list --expiring "$DAYS" --no-revoked --json)
+# Expiring soon and not revoked, every page, as JSON. A token already rotated with a grace period has its
+# revokedDate set (in the future) and is left alone: its successor exists.
+filter=(--expiring "$DAYS" --no-revoked)
+[[ -n ${IDENTITY:-} ]] && filter+=(--identity "$IDENTITY")
+expiring=$("${apptoken[@]}" token list "${filter[@]}" --json | jq 'map(select(.revokedDate == null))')
 count=$(jq 'length' <<<"$expiring")
-echo "$count token(s) expire within $DAYS days" >&2
+echo "$count token(s) expire within $DAYS days${IDENTITY:+ (identity $IDENTITY)}" >&2
 [[ $count == 0 ]] && exit 0
 jq -r '.[] | "  \(.id)\t\(.identity.name)\t\(.expiration)\t\(.description)"' <<<"$expiring" >&2
 [[ ${DRY_RUN:-0} == 1 ]] && exit 0
