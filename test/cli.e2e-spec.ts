@@ -132,6 +132,38 @@ describe('the apptoken CLI against a running server', () => {
       expect(readFileSync(file, 'utf8')).not.toContain(ADMIN_PASSWORD);
     });
 
+    it('on a terminal, asks for the user name and the password, and does not echo the password', async () => {
+      // util-linux `script` gives the CLI a pseudo-terminal; everything the terminal shows comes back on stdout.
+      const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, XDG_CONFIG_HOME: path.join(home, 'config'), APPTOKEN_URL: t.baseUrl };
+      delete env.APPTOKEN_TOKEN;
+      const child = spawn('script', ['-q', '-e', '-c', `'${process.execPath}' '${BIN}' login`, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+      let screen = '';
+      const shown = (text: string) =>
+        new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`never showed ${JSON.stringify(text)}:\n${screen}`)), 20000);
+          const check = () => {
+            if (!screen.includes(text)) return;
+            clearTimeout(timer);
+            child.stdout.off('data', check);
+            resolve();
+          };
+          child.stdout.on('data', check);
+          check();
+        });
+      child.stdout.on('data', (chunk: Buffer) => (screen += chunk.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+      await shown('User name: ');
+      child.stdin.write('admin\r');
+      await shown('Password for admin: ');
+      child.stdin.write(`${ADMIN_PASSWORD}\r`);
+      await shown('Signed in to');
+      child.stdin.end();
+      expect(await exited).toBe(0);
+      expect(screen).toContain('User name: admin');
+      expect(screen).not.toContain(ADMIN_PASSWORD);
+      expect(sessionFiles()).toHaveLength(1);
+    });
+
     it('whoami shows the session, as a table and as JSON', async () => {
       const table = await run(['whoami']);
       expect(table.code).toBe(0);
@@ -176,7 +208,7 @@ describe('the apptoken CLI against a running server', () => {
     it('lists with --identity, --expiring, --unused, --revoked and --no-revoked, through every page', async () => {
       svcId = parseJson(await run(['identity', 'create', 'svc-cli', '--service', '--role', 'Reader', '--json'])).id;
       const grant = async (...args: string[]) => parseJson(await run(['token', 'grant', '--json', '--identity', 'svc-cli', ...args]));
-      const soon = await grant('--days', '30', '--description', 'soon');
+      const soon = await grant('--days', '30', '--description', 'soon: a description long enough to go past the edge of an 80-column terminal');
       const stale = await grant('--days', '300', '--description', 'stale');
       const gone = await grant('--days', '300', '--description', 'gone');
       // Dates set in the database: expiring in 5 days, last used 40 days ago.
@@ -198,9 +230,10 @@ describe('the apptoken CLI against a running server', () => {
       );
       expect(await ids('--identity', 'svc-cli')).toHaveLength(523);
       const table = await run(['token', 'list', '--identity', 'svc-cli', '--expiring', '14']);
-      expect(table.stdout.split('\n')[0]).toMatch(/^ID\s+IDENTITY\s+ROLES\s+STATE\s+EXPIRES\s+LAST USED\s+DESCRIPTION$/);
-      expect(table.stdout).toMatch(new RegExp(`^${soon.id}\\s+svc-cli\\s+Reader\\s+active\\s`, 'm'));
+      expect(table.stdout.split('\n')[0]).toMatch(/^ID\s+IDENTITY\s+ROLES\s+EXPIRES\s+LAST USED\s+DESCRIPTION$/);
+      expect(table.stdout).toMatch(new RegExp(`^${soon.id}\\s+svc-cli\\s+Reader\\s+\\d{4}-\\d{2}-\\d{2}\\s+never\\s+soon: a description.*…$`, 'm'));
       for (const line of table.stdout.trimEnd().split('\n')) expect(line.length).toBeLessThanOrEqual(80);
+      expect((await run(['token', 'list', '--identity', 'svc-cli', '--revoked'])).stdout).toMatch(new RegExp(`^${gone.id}\\s+svc-cli\\s+Reader\\s+revoked\\s`, 'm'));
     });
 
     it('revoke: the token is refused from then on; revoking an unknown id exits 1 with NOT_FOUND', async () => {
@@ -249,6 +282,9 @@ describe('the apptoken CLI against a running server', () => {
       expect(parseJson(await run(['identity', 'revoke-role', 'carol', 'operator', '--json'])).roles).toEqual(['Reader', 'Payroll']);
       expect(parseJson(await run(['identity', 'disable', 'carol', '--json']))).toMatchObject({ disabled: true });
       expect((await t.http.post('/api/v1/signin', { username: 'carol', password: 'carol-password-1' })).status).toBe(401);
+      const table = await run(['identity', 'list']);
+      expect(table.stdout).toMatch(new RegExp(`^${carol.id}\\s+carol\\s+local\\s+disabled\\s+\\d{4}-\\d{2}-\\d{2}\\s+Reader,Payroll$`, 'm'));
+      for (const line of table.stdout.trimEnd().split('\n')) expect(line.length).toBeLessThanOrEqual(80);
       const listed = parseJson<Array<{ name: string; disabled: boolean }>>(await run(['identity', 'list', '--json']));
       expect(listed.find((identity) => identity.name === 'carol')).toMatchObject({ disabled: true });
       expect(await run(['identity', 'delete', 'carol'])).toMatchObject({ code: 0, stdout: `Deleted identity ${carol.id} "carol".\n` });

@@ -26,13 +26,24 @@ function cut(text: string, width: number): string {
   return text.length <= width ? text : `${text.slice(0, Math.max(0, width - 1))}…`;
 }
 
-/** Columns padded to their widest value (each up to its max); the last column is not padded. */
-export function formatTable<T>(rows: readonly T[], columns: readonly Column<T>[]): string {
+/** The width tables fit: the terminal's, or 80 columns when stdout is not a terminal. */
+export function tableWidth(): number {
+  return process.stdout.isTTY && process.stdout.columns ? Math.max(40, process.stdout.columns) : 80;
+}
+
+/**
+ * Columns padded to their widest value (each up to its max); the last one, not padded, gets what is left of
+ * `width` (at least 10 characters), so a row fits the terminal.
+ */
+export function formatTable<T>(rows: readonly T[], columns: readonly Column<T>[], width = tableWidth()): string {
   const cells = rows.map((row) => columns.map((column) => cut(oneLine(column.value(row)), column.max ?? 40)));
   const widths = columns.map((column, i) => Math.max(column.header.length, ...cells.map((line) => line[i].length)));
+  const last = columns.length - 1;
+  const used = widths.slice(0, last).reduce((sum, w) => sum + w + 2, 0);
+  const room = Math.max(10, width - used);
   const render = (line: string[]) =>
     line
-      .map((cell, i) => (i === line.length - 1 ? cell : cell.padEnd(widths[i])))
+      .map((cell, i) => (i === last ? cut(cell, room) : cell.padEnd(widths[i])))
       .join('  ')
       .trimEnd();
   return [render(columns.map((column) => column.header)), ...cells.map(render)].join('\n');

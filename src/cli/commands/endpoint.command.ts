@@ -9,7 +9,7 @@ const ENDPOINT_COLUMNS: Column<EndpointDto>[] = [
   { header: 'URL', value: (e) => e.url, max: 30 },
   { header: 'METHODS', value: (e) => e.method.join(',') || 'any', max: 16 },
   { header: 'AUTH', value: (e) => (e.authentication ? 'yes' : 'no') },
-  { header: 'ROLES', value: (e) => e.role.join(',') || '-', max: 20 },
+  { header: 'ROLES', value: (e) => e.role.join(',') || '-', max: 200 },
 ];
 
 export function registerEndpointCommands(program: Command): void {

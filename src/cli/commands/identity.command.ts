@@ -11,9 +11,9 @@ const IDENTITY_COLUMNS: Column<IdentityDto>[] = [
   { header: 'ID', value: (i) => String(i.id) },
   { header: 'NAME', value: (i) => i.name, max: 24 },
   { header: 'SOURCE', value: (i) => i.source },
-  { header: 'ROLES', value: (i) => i.roles.join(',') || '-', max: 24 },
   { header: 'STATE', value: (i) => (i.disabled ? 'disabled' : 'enabled') },
   { header: 'CREATED', value: (i) => shortDate(i.created).slice(0, 10) },
+  { header: 'ROLES', value: (i) => i.roles.join(',') || '-', max: 200 },
 ];
 
 /** An identity by id (digits) or name (case-insensitive, exact). */

@@ -6,7 +6,7 @@ import { printJson, printLine, printTable, type Column } from '../output.js';
 const ROLE_COLUMNS: Column<RoleDto>[] = [
   { header: 'NAME', value: (r) => r.name, max: 24 },
   { header: 'BUILT-IN', value: (r) => (r.builtin ? 'yes' : 'no') },
-  { header: 'DESCRIPTION', value: (r) => r.description, max: 44 },
+  { header: 'DESCRIPTION', value: (r) => r.description, max: 200 },
 ];
 
 export function registerRoleCommands(program: Command): void {

@@ -4,20 +4,21 @@ import { apiFor, globalsOf } from '../context.js';
 import { printFields, printJson, printLine, printTable, shortDate, type Column } from '../output.js';
 import { collectList, isoDate, nonNegativeInteger, positiveInteger } from '../parse.js';
 
+/** Fits 80 columns: the description gets what the others leave (16 characters or more). */
 export const TOKEN_COLUMNS: Column<AppTokenDto>[] = [
-  { header: 'ID', value: (t) => String(t.id) },
-  { header: 'IDENTITY', value: (t) => t.identity.name, max: 16 },
-  { header: 'ROLES', value: (t) => t.roles.join(','), max: 16 },
-  { header: 'STATE', value: tokenState },
-  { header: 'EXPIRES', value: (t) => shortDate(t.expiration, 'never').slice(0, 10) },
+  { header: 'ID', value: (t) => String(t.id), max: 7 },
+  { header: 'IDENTITY', value: (t) => t.identity.name, max: 14 },
+  { header: 'ROLES', value: (t) => t.roles.join(','), max: 14 },
+  { header: 'EXPIRES', value: expiresCell },
   { header: 'LAST USED', value: (t) => shortDate(t.lastUsed, 'never').slice(0, 10) },
-  { header: 'DESCRIPTION', value: (t) => t.description, max: 20 },
+  { header: 'DESCRIPTION', value: (t) => t.description || '-', max: 200 },
 ];
 
-function tokenState(token: AppTokenDto): string {
+/** When it expires (a date, or never), or why it no longer works (revoked, expired). */
+function expiresCell(token: AppTokenDto): string {
   if (token.revoked) return 'revoked';
   if (token.expiration !== null && Date.parse(token.expiration) <= Date.now()) return 'expired';
-  return 'active';
+  return shortDate(token.expiration, 'never').slice(0, 10);
 }
 
 /** A token's details, with its value when the answer carries one (grant, rotate: the only time it is shown). */
