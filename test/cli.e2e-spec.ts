@@ -450,6 +450,11 @@ describe('apptoken admin reset-password on the embedded database', () => {
 
   it('refuses politely while the server holds DATA_DIR, resets it once stopped, and the new password signs in after a restart', async () => {
     const local = { DATA_DIR: dataDir };
+    // Before any server made it: no new, empty database is created in its place.
+    const none = await cli(['admin', 'reset-password'], { home, env: local });
+    expect(none.code).toBe(1);
+    expect(none.stderr).toBe(`error: NO_DATABASE: there is no embedded database in ${dataDir}: run this where the server runs, or set DATA_DIR (or DATABASE_URL) as the server has it\n`);
+    expect(existsSync(dataDir)).toBe(false);
     const first = await startServer({ DATA_DIR: dataDir, ADMIN_PASSWORD: 'first-admin-password' });
     let oldCookie: string;
     try {

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { Logger, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DataSource } from 'typeorm';
@@ -36,7 +37,14 @@ export function localConfig(): AppConfig {
  * The server's database: DATABASE_URL, else the embedded one in DATA_DIR, which only one process may open at a
  * time (its lock file): while a server holds it, refused with what to do instead.
  */
-export async function openRuntime(config: AppConfig): Promise<Runtime> {
+export async function openRuntime(config: AppConfig, options: { existing: boolean }): Promise<Runtime> {
+  // Run from the wrong folder, DATA_DIR (./data) would otherwise become a new, empty database.
+  if (options.existing && config.databaseUrl === undefined && !existsSync(path.join(config.dataDir, 'pgdata'))) {
+    throw new CliError(
+      `there is no embedded database in ${path.resolve(config.dataDir)}: run this where the server runs, or set DATA_DIR (or DATABASE_URL) as the server has it`,
+      'NO_DATABASE',
+    );
+  }
   try {
     return await prepareRuntime(config);
   } catch (error) {
@@ -55,7 +63,7 @@ export async function openRuntime(config: AppConfig): Promise<Runtime> {
 /** Applies the pending migrations; the names of those applied. */
 export async function migrate(): Promise<{ applied: string[]; database: string }> {
   const config = localConfig();
-  const runtime = await openRuntime(config);
+  const runtime = await openRuntime(config, { existing: false });
   Logger.overrideLogger([...LOG_LEVELS]);
   try {
     // Two connections: the migration lock holds one while the migrations run on the other.
@@ -80,7 +88,7 @@ class PasswordResetModule {}
  */
 export async function resetPassword(name: string, password: string, generated: boolean): Promise<{ id: number; name: string } | undefined> {
   const config = localConfig();
-  const runtime = await openRuntime(config);
+  const runtime = await openRuntime(config, { existing: true });
   try {
     const app = await NestFactory.createApplicationContext(
       {
