@@ -90,6 +90,12 @@ describe('the apptoken CLI against a running server', () => {
       }
     });
 
+    it('gives help with `help COMMAND` (exit 0), and when a command is missing (exit 2)', async () => {
+      expect(await run(['help', 'token'])).toMatchObject({ code: 0, stdout: expect.stringContaining('Usage: apptoken token') });
+      expect(await run(['token'])).toMatchObject({ code: 2, stderr: expect.stringContaining('Usage: apptoken token') });
+      expect(await run([])).toMatchObject({ code: 2, stderr: expect.stringContaining('Usage: apptoken') });
+    });
+
     it('exits 2 on an unknown command or option, a bad value, or options that exclude each other', async () => {
       for (const args of [['bogus'], ['token', 'list', '--bogus'], ['token', 'list', '--expiring', 'soon'], ['token', 'revoke', 'abc'], ['token', 'grant', '--days', '3', '--never'], ['token', 'grant', '--expires', 'tomorrow'], ['check', '--path', 'no-slash']]) {
         const result = await run(args);

@@ -41,8 +41,9 @@ export async function run(argv: readonly string[], program: Command = buildProgr
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (error) {
     if (error instanceof CommanderError) {
-      // commander already printed the message or the help.
-      return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? EXIT.ok : EXIT.usage;
+      // commander already printed the message or the help: help asked for (--help, help CMD, --version) exits 0,
+      // help shown because a command was missing, and every other mistake, exit 2.
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
     if (error instanceof CliError) {
       if (error.message !== '') process.stderr.write(`error: ${error.code ? `${error.code}: ` : ''}${error.message}\n`);
