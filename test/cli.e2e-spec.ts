@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -115,6 +117,21 @@ describe('the apptoken CLI against a running server', () => {
       const result = await run(['whoami'], { env: { APPTOKEN_URL: 'http://127.0.0.1:1', APPTOKEN_TOKEN: 'x' } });
       expect(result.code).toBe(1);
       expect(result.stderr).toMatch(/^error: UNREACHABLE: cannot reach http:\/\/127\.0\.0\.1:1/);
+    });
+  });
+
+  describe('a server address that redirects', () => {
+    it('is not followed (the credentials would go along): exit 1, naming where it points', async () => {
+      const redirector = createServer((_request, response) => response.writeHead(301, { location: 'https://apptoken.example.test/api/v1/identity/my' }).end());
+      await new Promise<void>((resolve) => redirector.listen(0, '127.0.0.1', resolve));
+      try {
+        const port = (redirector.address() as AddressInfo).port;
+        const result = await run(['whoami'], { env: { APPTOKEN_URL: `http://127.0.0.1:${port}`, APPTOKEN_TOKEN: 'some-token' } });
+        expect(result.code).toBe(1);
+        expect(result.stderr).toBe(`error: REDIRECTED: http://127.0.0.1:${port} redirects to https://apptoken.example.test: set APPTOKEN_URL (or --url) to the server's own address\n`);
+      } finally {
+        await new Promise((resolve) => redirector.close(resolve));
+      }
     });
   });
 

@@ -74,6 +74,11 @@ export class ApiClient {
       const cause = (error as { cause?: { code?: string; message?: string } }).cause;
       throw new CliError(`cannot reach ${this.baseUrl} (${cause?.code ?? cause?.message ?? (error as Error).message}): is the server running? Set APPTOKEN_URL or --url`, 'UNREACHABLE');
     }
+    const location = response.headers.get('location');
+    if (response.status >= 300 && response.status < 400 && location !== null) {
+      // Not followed: a redirect would carry the credentials to wherever it points.
+      throw new CliError(`${this.baseUrl} redirects to ${new URL(location, url).origin}: set APPTOKEN_URL (or --url) to the server's own address`, 'REDIRECTED');
+    }
     const text = await response.text();
     let body: unknown = text;
     if (text !== '' && (response.headers.get('content-type') ?? '').includes('json')) {
