@@ -250,13 +250,13 @@ function fromLines(text: string, encoding: string): ParsedImportFile {
     if (content === '' || content.startsWith('#')) return;
     const at = { entry: entries.length + 1, line: index + 1 };
     if (content.startsWith('{') || content.startsWith('"')) {
+      if (content.startsWith('{')) objects++;
+      else tokens++;
       const parsed = tryJson(content);
       if (!parsed.ok) {
         entries.push(problem(at, 'unreadable-entry', `line ${at.line} is not valid JSON`));
         return;
       }
-      if (content.startsWith('{')) objects++;
-      else tokens++;
       entries.push(fromObject(parsed.value, at));
       return;
     }
