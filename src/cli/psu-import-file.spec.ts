@@ -130,7 +130,7 @@ describe('parseImportFile: one entry a line', () => {
       [4, 'unreadable-entry'],
       [5, 'ok'],
     ]);
-    expect(file.entries[2].problem?.message).toBe('line 3 is not valid JSON');
+    expect(file.entries[2].problem?.message).toBe('not valid JSON');
     expect(file.format).toBe('mixed-lines');
   });
 });

@@ -254,7 +254,7 @@ function fromLines(text: string, encoding: string): ParsedImportFile {
       else tokens++;
       const parsed = tryJson(content);
       if (!parsed.ok) {
-        entries.push(problem(at, 'unreadable-entry', `line ${at.line} is not valid JSON`));
+        entries.push(problem(at, 'unreadable-entry', 'not valid JSON'));
         return;
       }
       entries.push(fromObject(parsed.value, at));
