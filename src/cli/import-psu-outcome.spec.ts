@@ -51,6 +51,7 @@ describe('outcomeOf: what an answer of POST /api/v1/apptoken means for a bulk im
   it('a reason field in the body, should the route send one, wins over the message', () => {
     expect(outcomeOf({ status: 422, body: { message: 'cannot migrate: whatever', reason: 'wrong-key' } })).toMatchObject({ reason: 'wrong-key' });
     expect(outcomeOf({ status: 422, body: { message: 'cannot migrate: whatever', reason: 'no-such-reason' } })).toMatchObject({ reason: 'refused' });
+    expect(outcomeOf({ status: 422, body: { message: 'cannot migrate: whatever', reason: 'network' } })).toMatchObject({ kind: 'refused', reason: 'refused' });
   });
 
   it('400, 413 and 415 refuse the entry as sent', () => {

@@ -29,18 +29,18 @@ export type FailureReason = 'network' | 'timeout' | 'server-error' | 'throttled'
 /** Labels for people; the keys are for scripts (`--json`). */
 export const REASON_LABELS: Record<RefusalReason | FailureReason, string> = {
   expired: 'expired',
-  'wrong-key': 'wrong key (the signature does not verify with this server\'s keys)',
+  'wrong-key': 'wrong key',
   'wrong-issuer': 'wrong issuer',
   'wrong-audience': 'wrong audience',
   'not-yet-valid': 'not valid yet (nbf in the future)',
-  'unknown-role': 'unknown role (create it here first)',
+  'unknown-role': 'unknown role',
   'claims-disagree': "Identity or Role disagree with the token's claims",
   'identity-lacks-role': 'the identity here lacks the role',
   'invalid-name': 'name claim is not a valid identity name',
-  'lifetime-too-long': 'lifetime over the maximum (APP_TOKEN_MAX_LIFETIME_DAYS)',
+  'lifetime-too-long': 'lifetime over the maximum',
   'malformed-token': 'not a PSU app token',
-  'deleted-here': 'deleted here since (cannot be migrated again)',
-  'revoked-in-psu': 'revoked in PSU (not migrated)',
+  'deleted-here': 'deleted here since',
+  'revoked-in-psu': 'revoked in PSU',
   'unreadable-entry': 'unreadable entry',
   'bad-entry': 'bad entry',
   refused: 'refused',
@@ -75,7 +75,8 @@ const MESSAGE_REASONS: [RegExp, RefusalReason][] = [
   [/^cannot migrate: (tokens must expire|the lifetime exceeds the maximum)/i, 'lifetime-too-long'],
 ];
 
-const REFUSAL_REASONS = new Set<string>(Object.keys(REASON_LABELS));
+const FAILURE_REASONS = new Set<string>(['network', 'timeout', 'server-error', 'throttled', 'conflict-retry'] satisfies FailureReason[]);
+const REFUSAL_REASONS = new Set<string>(Object.keys(REASON_LABELS).filter((reason) => !FAILURE_REASONS.has(reason)));
 
 function refusalReasonOf(message: string, given: unknown): RefusalReason {
   if (typeof given === 'string' && REFUSAL_REASONS.has(given)) return given as RefusalReason;

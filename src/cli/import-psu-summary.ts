@@ -128,7 +128,7 @@ export function renderSummary(summary: ImportSummary): string {
   const format = summary.format ? `${FORMAT_LABELS[summary.format]}, ` : '';
   lines.push(`import-psu ${summary.file} (${format}${summary.total} ${summary.total === 1 ? 'entry' : 'entries'})`);
   if (summary.total > 0) {
-    const width = 14;
+    const width = 16;
     lines.push(`  ${'migrated'.padEnd(width)}${summary.migrated}`);
     lines.push(`  ${'already there'.padEnd(width)}${summary.alreadyThere}`);
     lines.push(`  ${'refused'.padEnd(width)}${summary.refused}`);
@@ -147,8 +147,8 @@ export function renderSummary(summary: ImportSummary): string {
     const hints: string[] = [];
     if (summary.refusals.some((g) => g.reason === 'unknown-role')) hints.push('create the missing roles here');
     if (summary.failed > 0 || summary.notAttempted > 0) hints.push('fix what stopped the failed entries');
-    const again = hints.length > 0 ? ` ${hints.join(' and ')}, then run the same command again: entries already there are skipped.` : '';
-    lines.push(`Not every entry went in.${again}`);
+    const again = hints.length > 0 ? `: ${hints.join(' and ')}, then run the same command again (entries already there are skipped)` : '';
+    lines.push(`Not every entry went in${again}.`);
   }
   return `${lines.join('\n')}\n`;
 }
