@@ -137,7 +137,7 @@ describe('import-psu: bulk migration of PSU tokens through the built CLI', () =>
     });
   });
 
-  it("a JSON array as Windows PowerShell writes it (BOM, CRLF, Get-PSUAppToken's extra properties) of good tokens: exit 0, and 0 again when run twice", async () => {
+  it("a JSON array as Windows PowerShell writes it (BOM, CRLF, an export's extra properties) of good tokens: exit 0, and 0 again when run twice", async () => {
     const tokens = [fresh('json-bot-1', ['Reader']), fresh('json-bot-2', ['Operator', 'Reader'])];
     const exported = tokens.map((token, i) => ({ Id: i + 1, Token: token, Identity: { Id: 10 + i, Name: `json-bot-${i + 1}` }, Role: i === 0 ? 'Reader' : 'Operator,Reader', Expiration: { value: `/Date(${Date.now() + 20 * 86400_000})/`, DisplayHint: 2, DateTime: 'some day' }, Revoked: false }));
     const file = write('export.json', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify(exported, null, 4).replace(/\n/g, '\r\n'))]));

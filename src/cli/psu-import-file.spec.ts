@@ -18,7 +18,7 @@ function parsed(text: string | Buffer): Extract<ParsedImportFile, { ok: true }> 
 
 describe('parseImportFile: JSON as PSU and PowerShell write it', () => {
   it("reads an array of PSU's {Token, Identity: {Name}, Role, Expiration} with each entry's line, keeping only what the route takes", () => {
-    // Get-PSUAppToken | ConvertTo-Json: more properties than the migration body, which refuses unknown ones.
+    // An export of PSU's token records: more properties than the migration body, which refuses unknown ones.
     const text = JSON.stringify(
       [
         { Id: 7, Token: A, Identity: { Id: 3, Name: 'payroll-bot', Roles: ['Payroll'] }, Role: 'Payroll', Expiration: '2027-05-28T17:24:25.1234567+02:00', Created: '2026-01-01T00:00:00', Revoked: false },

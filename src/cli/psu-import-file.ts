@@ -150,7 +150,7 @@ function fromObject(value: unknown, at: Position): ImportEntry {
     return problem(at, 'bad-entry', roleField === undefined ? 'no Role, and the token has no role claim to take it from' : 'Role is not a role name, a comma-joined list or an array of names', { fingerprint, identity });
   }
 
-  // PSU's Get-PSUAppToken says when a token was revoked there: moving it here would bring it back to life.
+  // An export of PSU's token records may say a token was revoked there: moving it here would bring it back to life.
   const revoked = fields.get('revoked');
   if (revoked === true || (typeof revoked === 'string' && revoked.toLowerCase() === 'true')) {
     return problem(at, 'revoked-in-psu', 'the entry says the token is revoked (Revoked: true); it is not migrated', { fingerprint, identity });
