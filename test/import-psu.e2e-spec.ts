@@ -9,7 +9,9 @@ import { ADMIN_PASSWORD, startApp, type TestApp } from './support/app.js';
 import { mintPsuToken, nowSeconds, PSU_DEFAULT_KEY } from './support/tokens.js';
 
 /** The built stand-alone entry of `import-psu`; the `apptoken import-psu` command runs the same runImportPsu. */
-const RUNNER = path.resolve('dist/cli/import-psu-run.js');
+/** The built CLI, as an admin runs it: `apptoken import-psu FILE`. */
+const CLI = path.resolve('bin/apptoken.mjs');
+const BUILT = path.resolve('dist/cli/main.js');
 const WRONG_KEY = 'a-key-this-instance-does-not-know-at-all';
 
 interface Run {
@@ -36,8 +38,9 @@ describe('import-psu: bulk migration of PSU tokens through the built CLI', () =>
 
   const importPsu = (args: string[], env: Record<string, string> = {}): Promise<Run> =>
     new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [RUNNER, ...args], {
-        env: { ...process.env, APPTOKEN_URL: t.baseUrl, APPTOKEN_TOKEN: bearer, ...env },
+      const child = spawn(process.execPath, [CLI, 'import-psu', ...args], {
+        // A config folder of its own: no saved session of the machine's user is read.
+        env: { ...process.env, XDG_CONFIG_HOME: path.join(dir, 'config'), APPTOKEN_URL: t.baseUrl, APPTOKEN_TOKEN: bearer, ...env },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let stdout = '';
@@ -53,7 +56,7 @@ describe('import-psu: bulk migration of PSU tokens through the built CLI', () =>
   const fresh = (name: string, roles: string[]) => mintPsuToken({ name, roles, exp: nowSeconds() + 60 * 86400 });
 
   beforeAll(async () => {
-    if (!existsSync(RUNNER)) throw new Error(`${RUNNER} is missing: run "npm run build" first`);
+    if (!existsSync(BUILT)) throw new Error(`${BUILT} is missing: run "npm run build" first`);
     t = await startApp({ env: { JWT_SIGNING_KEY: PSU_DEFAULT_KEY, JWT_ALLOW_WEAK_SIGNING_KEY: 'true' } });
     session = await t.http.signin('admin', ADMIN_PASSWORD);
     bearer = (await t.http.get('/api/v1/apptoken/grant?role=Administrator', { session })).body.token;

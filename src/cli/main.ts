@@ -4,10 +4,12 @@ import { registerAuthCommands } from './commands/auth.command.js';
 import { registerCheckCommand } from './commands/check.command.js';
 import { registerEndpointCommands } from './commands/endpoint.command.js';
 import { registerIdentityCommands } from './commands/identity.command.js';
+import { registerImportPsuCommand } from './commands/import-psu.command.js';
 import { registerRoleCommands } from './commands/role.command.js';
 import { registerTokenCommands } from './commands/token.command.js';
 import { SERVER_VERSION } from '../health/server-version.js';
 import { CliError, EXIT } from './errors.js';
+import { runImportPsu } from './import-psu.js';
 
 /** The whole command tree; every command gets --help, and usage mistakes exit 2 instead of commander's 1. */
 export function buildProgram(): Command {
@@ -30,6 +32,7 @@ export function buildProgram(): Command {
   registerRoleCommands(program);
   registerEndpointCommands(program);
   registerCheckCommand(program);
+  registerImportPsuCommand(program, runImportPsu);
   registerAdminAndLocalCommands(program);
   return program;
 }

@@ -1,7 +1,14 @@
 import type { Readable, Writable } from 'node:stream';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { apiFor, globalsOf } from '../context.js';
-import { positiveInteger } from '../parse.js';
+import { parseConcurrency } from '../import-psu.js';
+
+/** --concurrency: 1 to 16, else a usage error (exit 2). */
+function concurrency(value: string): number {
+  const parsed = parseConcurrency(value);
+  if (!parsed.ok) throw new InvalidArgumentError(parsed.message);
+  return parsed.value;
+}
 
 /** What `import-psu` hands the importer: the shape of runImportPsu's options in src/cli/import-psu.ts. */
 export interface ImportPsuRequest {
@@ -28,7 +35,7 @@ export function registerImportPsuCommand(program: Command, run: ImportPsuRunner)
     .command('import-psu')
     .description('Migrate PowerShell Universal app tokens in bulk (POST /api/v1/apptoken); safe to run again')
     .argument('<file>', 'JSON (an array, or one object a line) of { Token, Identity: { Name }, Role, Expiration }, or a plain list of tokens; - reads stdin')
-    .option('--concurrency <n>', 'requests in flight at once (1 to 16, default 4)', positiveInteger)
+    .option('--concurrency <n>', 'requests in flight at once (1 to 16, default 4)', concurrency)
     .addHelpText('after', '\nExit code: 0 every token migrated or already there, 1 anything refused or failed, 2 usage.')
     .action(async (file: string, options: { concurrency?: number }, command: Command) => {
       const api = await apiFor(command);
