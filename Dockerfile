@@ -16,6 +16,9 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+COPY bin ./bin
+# The `apptoken` CLI on the PATH (docker exec <container> apptoken ...): the package's bin, linked as npm would.
+RUN ln -s /app/bin/apptoken.mjs /usr/local/bin/apptoken
 RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]

@@ -129,6 +129,18 @@ function workerFile(): URL {
   throw new Error(`the embedded database thread's script is missing (${beside.pathname}): run npm run build`);
 }
 
+/** Another live process (a running server, or a local CLI command) holds DATA_DIR's embedded database. */
+export class EmbeddedDatabaseInUseError extends Error {
+  constructor(
+    readonly dataDir: string,
+    readonly pid: number,
+    readonly lockFile: string,
+  ) {
+    super(`the embedded database in ${dataDir} is in use by process ${pid} (if that process is not AppToken Server, delete ${lockFile})`);
+    this.name = 'EmbeddedDatabaseInUseError';
+  }
+}
+
 /**
  * Two processes on one PGlite directory would corrupt it. The lock file appears at once with its pid in it
  * (written aside, then hard-linked into place, which fails if it exists), so two processes starting together
@@ -153,7 +165,7 @@ async function takeLock(lockFile: string): Promise<void> {
         throw error;
       }
       if (pid && pid !== process.pid && isAlive(pid)) {
-        throw new Error(`the embedded database in ${path.dirname(lockFile)} is in use by process ${pid} (if that process is not AppToken Server, delete ${lockFile})`);
+        throw new EmbeddedDatabaseInUseError(path.dirname(lockFile), pid, lockFile);
       }
       await rm(lockFile, { force: true });
     }

@@ -1,17 +1,13 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { AuditAction } from '../audit/audit.service.js';
 import { PasswordService } from '../auth/password.service.js';
 import { randomSecret } from '../common/crypto.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import { RoleEntity } from '../role/role.entity.js';
-import { SessionEntity } from '../auth/session.entity.js';
 import { BOOTSTRAP_LOCK } from '../database/locks.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
-import { sortRoleNames } from '../role/sort-role-names.js';
-import { identityEventData } from '../webhook/webhook-events.js';
+import { applyAdminAccount } from './admin-account.js';
 import { identityNameKey } from './identity-name.js';
 import { IdentityEntity } from './identity.entity.js';
 import { InitialAdminPassword } from './initial-admin-password.js';
@@ -65,40 +61,18 @@ export class AdminBootstrapService implements OnApplicationBootstrap {
     const passwordHash = await this.passwords.hash(this.config.adminPassword ?? generatedPassword!);
     let kept = false;
     this.created = await this.unitOfWork.run(async (tx) => {
-      const { manager } = tx;
-      const nameKey = identityNameKey(this.config.adminUsername);
-      const existing = await manager.findOne(IdentityEntity, { where: { nameKey }, relations: { roles: true } });
-      const anyone = existing !== null || (await manager.count(IdentityEntity)) > 0;
+      const anyone = (await tx.manager.count(IdentityEntity)) > 0;
       if (anyone && !this.config.adminResetPassword) return undefined;
-      // All three built-in roles, as PSU's admin: its own token then carries "Administrator, Operator, Reader".
-      const builtins = await manager.find(RoleEntity, { where: { builtin: true } });
-      const rolesBefore = sortRoleNames((existing?.roles ?? []).map((role) => role.name));
-      const admin = existing ?? manager.create(IdentityEntity, { name: this.config.adminUsername, nameKey, source: 'local', roles: [] });
-      admin.passwordHash = passwordHash;
-      admin.disabled = false;
-      admin.roles = [...admin.roles, ...builtins.filter((role) => !admin.roles.some((held) => held.id === role.id))];
-      if (existing) admin.source = 'local';
-      const saved = await manager.save(admin);
-      const rolesAfter = sortRoleNames(saved.roles.map((role) => role.name));
-      if (existing) {
-        // ADMIN_RESET_PASSWORD: a recovery, so the old password's sessions end and its tokens see the change.
-        await manager.delete(SessionEntity, { identityId: saved.id });
-        tx.invalidate({ kind: 'identity', id: saved.id });
-      }
-      await tx.audit({
-        action: existing ? AuditAction.AdminPasswordReset : AuditAction.AdminBootstrapped,
-        targetIdentity: saved,
-        detail: { generatedPassword: generatedPassword !== undefined },
+      const result = await applyAdminAccount(tx, {
+        name: this.config.adminUsername,
+        passwordHash,
+        generatedPassword: generatedPassword !== undefined,
+        createIfMissing: true,
       });
-      // The server acts here (no caller): `by` is null.
-      const subject = { id: saved.id, name: saved.name, source: saved.source, roles: rolesAfter };
-      if (!existing) tx.emit({ type: 'identity.created', data: identityEventData(subject, { disabled: false, reason: 'bootstrap', by: null }) });
-      else if (rolesBefore.join('\n') !== rolesAfter.join('\n')) {
-        tx.emit({ type: 'identity.roles_changed', data: identityEventData(subject, { before: rolesBefore, after: rolesAfter, reason: 'admin_reset', by: null }) });
-      }
+      const saved = result!.identity;
       // Kept before the commit: an admin never exists whose generated password is only on a console.
       if (generatedPassword !== undefined) kept = await this.initialPassword.keep(generatedPassword);
-      return { name: saved.name, generatedPassword, reset: existing !== null };
+      return { name: saved.name, generatedPassword, reset: result!.reset };
     }, { lock: BOOTSTRAP_LOCK });
     // A configured password replaces a generated one nobody used: that one no longer works.
     if (this.created && generatedPassword === undefined) await this.initialPassword.discard();

@@ -1,0 +1,118 @@
+import 'reflect-metadata';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { Logger, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { DataSource } from 'typeorm';
+import { AuditModule } from '../audit/audit.module.js';
+import { PasswordService } from '../auth/password.service.js';
+export { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../auth/password.service.js';
+import { ConfigError, loadConfig, type AppConfig } from '../config/app-config.js';
+import { ConfigModule } from '../config/config.module.js';
+import { dataSourceOptions } from '../database/data-source-options.js';
+import { DatabaseModule } from '../database/database.module.js';
+import { EmbeddedDatabaseInUseError } from '../database/embedded-postgres.js';
+import { runMigrations } from '../database/migrate.js';
+import { AdminPasswordReset } from '../identity/admin-password-reset.service.js';
+import { prepareRuntime, type Runtime } from '../runtime.js';
+import { CliError } from './errors.js';
+
+/** Nest's and TypeORM's own messages: warnings and errors only, on stderr, so stdout stays the command's. */
+const LOG_LEVELS = ['error', 'warn'] as const;
+
+/** The server's configuration, read the way the server reads it (.env in the working directory, then the environment). */
+export function localConfig(): AppConfig {
+  try {
+    if (existsSync('.env')) process.loadEnvFile('.env');
+    return loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError || (error as NodeJS.ErrnoException).code === 'ERR_INVALID_ARG_VALUE') {
+      throw new CliError((error as Error).message, 'CONFIG_ERROR');
+    }
+    throw error;
+  }
+}
+
+/**
+ * The server's database: DATABASE_URL, else the embedded one in DATA_DIR, which only one process may open at a
+ * time (its lock file): while a server holds it, refused with what to do instead.
+ */
+export async function openRuntime(config: AppConfig, options: { existing: boolean }): Promise<Runtime> {
+  // Run from the wrong folder, DATA_DIR (./data) would otherwise become a new, empty database.
+  if (options.existing && config.databaseUrl === undefined && !existsSync(path.join(config.dataDir, 'pgdata'))) {
+    throw new CliError(
+      `there is no embedded database in ${path.resolve(config.dataDir)}: run this where the server runs, or set DATA_DIR (or DATABASE_URL) as the server has it`,
+      'NO_DATABASE',
+    );
+  }
+  try {
+    return await prepareRuntime(config);
+  } catch (error) {
+    if (error instanceof EmbeddedDatabaseInUseError) {
+      throw new CliError(
+        `the embedded database in ${error.dataDir} is in use by a running AppToken Server (process ${error.pid}). ` +
+          'Stop the server first, or do this through its API (apptoken login); ' +
+          `if process ${error.pid} is not AppToken Server, delete ${error.lockFile}`,
+        'DATA_DIR_IN_USE',
+      );
+    }
+    throw error;
+  }
+}
+
+/** Applies the pending migrations; the names of those applied. */
+export async function migrate(): Promise<{ applied: string[]; database: string }> {
+  const config = localConfig();
+  const runtime = await openRuntime(config, { existing: false });
+  Logger.overrideLogger([...LOG_LEVELS]);
+  try {
+    // Two connections: the migration lock holds one while the migrations run on the other.
+    const dataSource = await new DataSource(dataSourceOptions(runtime.databaseUrl, 2)).initialize();
+    try {
+      const applied = await runMigrations(dataSource, { lock: runtime.embedded === undefined });
+      return { applied, database: describe(config, runtime) };
+    } finally {
+      await dataSource.destroy();
+    }
+  } finally {
+    await runtime.embedded?.stop();
+  }
+}
+
+@Module({ providers: [PasswordService, AdminPasswordReset] })
+class PasswordResetModule {}
+
+/**
+ * Resets a password in a Nest application context holding only what that needs (configuration, database with its
+ * migrations, audit, passwords); undefined when no such identity exists.
+ */
+export async function resetPassword(name: string, password: string, generated: boolean): Promise<{ id: number; name: string } | undefined> {
+  const config = localConfig();
+  const runtime = await openRuntime(config, { existing: true });
+  try {
+    const app = await NestFactory.createApplicationContext(
+      {
+        module: class CliRoot {},
+        imports: [
+          ConfigModule.forRoot(runtime.config),
+          DatabaseModule.forRoot({ url: runtime.databaseUrl, poolSize: 2, embedded: runtime.embedded !== undefined }),
+          AuditModule,
+          PasswordResetModule,
+        ],
+      },
+      { logger: [...LOG_LEVELS], abortOnError: false },
+    );
+    try {
+      const identity = await app.get(AdminPasswordReset).reset(name, password, generated);
+      return identity && { id: identity.id, name: identity.name };
+    } finally {
+      await app.close();
+    }
+  } finally {
+    await runtime.embedded?.stop();
+  }
+}
+
+function describe(config: AppConfig, runtime: Runtime): string {
+  return runtime.embedded ? `embedded PostgreSQL in ${config.dataDir}` : 'PostgreSQL (DATABASE_URL)';
+}
