@@ -34,12 +34,14 @@ export function stdinIsTerminal(): boolean {
  */
 export async function ask(question: string, options: { secret?: boolean } = {}): Promise<string> {
   if (!stdinIsTerminal()) return nextPipedLine(options.secret ? 'a password' : 'an answer');
-  process.stderr.write(question);
   const stdin = process.stdin;
   return new Promise((resolve, reject) => {
     let answer = '';
     const wasRaw = stdin.isRaw;
+    // Echo off before the question shows: typed ahead of it (or typed as soon as it shows), a password was
+    // echoed by the terminal in the moment between the two (the pseudo-terminal spec saw it under load).
     stdin.setRawMode(true);
+    process.stderr.write(question);
     stdin.resume();
     stdin.setEncoding('utf8');
     const finish = (error?: Error) => {
