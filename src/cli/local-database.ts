@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { Logger, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -49,10 +50,11 @@ export async function openRuntime(config: AppConfig, options: { existing: boolea
     return await prepareRuntime(config);
   } catch (error) {
     if (error instanceof EmbeddedDatabaseInUseError) {
+      const where = error.host === undefined || error.host === hostname() ? `process ${error.pid}` : `process ${error.pid} on host ${error.host}`;
       throw new CliError(
-        `the embedded database in ${error.dataDir} is in use by a running AppToken Server (process ${error.pid}). ` +
+        `the embedded database in ${error.dataDir} is in use by a running AppToken Server (${where}). ` +
           'Stop the server first, or do this through its API (apptoken login); ' +
-          `if process ${error.pid} is not AppToken Server, delete ${error.lockFile}`,
+          `if no AppToken Server uses it, delete ${error.lockFile}`,
         'DATA_DIR_IN_USE',
       );
     }

@@ -1,11 +1,13 @@
 import { existsSync } from 'node:fs';
-import { link, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { randomSecret } from '../common/crypto.js';
 import { makePrivateDirectory } from '../common/private-files.js';
+import { DataDirLock } from './data-dir-lock.js';
 import type { WorkerMessage, WorkerStart } from './embedded-postgres-worker.js';
+
+export { EmbeddedDatabaseInUseError } from './data-dir-lock.js';
 
 export { EMBEDDED_MAX_CONNECTIONS } from './embedded-postgres-worker.js';
 /**
@@ -38,7 +40,7 @@ export class EmbeddedPostgres {
     private readonly worker: Worker,
     private readonly port: number,
     private readonly password: string,
-    private readonly lockFile: string | undefined,
+    private readonly lock: DataDirLock | undefined,
     private readonly exited: Promise<number>,
   ) {
     worker.on('error', (error) => this.fail(error));
@@ -57,11 +59,10 @@ export class EmbeddedPostgres {
   }
 
   static async start(dataDir: string | undefined): Promise<EmbeddedPostgres> {
-    let lockFile: string | undefined;
+    let lock: DataDirLock | undefined;
     if (dataDir !== undefined) {
       await makePrivateDirectory(dataDir);
-      lockFile = path.join(dataDir, 'embedded.lock');
-      await takeLock(lockFile);
+      lock = await DataDirLock.take(path.join(dataDir, 'embedded.lock'));
     }
     const password = randomSecret(32);
     const start: WorkerStart = { dataDir: dataDir === undefined ? undefined : path.join(dataDir, 'pgdata'), password };
@@ -84,10 +85,10 @@ export class EmbeddedPostgres {
         });
       });
       worker.removeAllListeners('error');
-      return new EmbeddedPostgres(worker, port, password, lockFile, exited);
+      return new EmbeddedPostgres(worker, port, password, lock, exited);
     } catch (error) {
       await worker.terminate();
-      if (lockFile) await rm(lockFile, { force: true });
+      await lock?.release();
       throw error;
     }
   }
@@ -107,7 +108,7 @@ export class EmbeddedPostgres {
       await stopped;
     }
     await this.worker.terminate();
-    if (this.lockFile) await rm(this.lockFile, { force: true });
+    await this.lock?.release();
   }
 
   private fail(error: Error): void {
@@ -127,59 +128,4 @@ function workerFile(): URL {
   const built = new URL('../../dist/database/embedded-postgres-worker.js', import.meta.url);
   if (existsSync(built)) return built;
   throw new Error(`the embedded database thread's script is missing (${beside.pathname}): run npm run build`);
-}
-
-/** Another live process (a running server, or a local CLI command) holds DATA_DIR's embedded database. */
-export class EmbeddedDatabaseInUseError extends Error {
-  constructor(
-    readonly dataDir: string,
-    readonly pid: number,
-    readonly lockFile: string,
-  ) {
-    super(`the embedded database in ${dataDir} is in use by process ${pid} (if that process is not AppToken Server, delete ${lockFile})`);
-    this.name = 'EmbeddedDatabaseInUseError';
-  }
-}
-
-/**
- * Two processes on one PGlite directory would corrupt it. The lock file appears at once with its pid in it
- * (written aside, then hard-linked into place, which fails if it exists), so two processes starting together
- * cannot both take it and neither can read it half-written; one left by a process that no longer runs is replaced.
- */
-async function takeLock(lockFile: string): Promise<void> {
-  const aside = `${lockFile}.${process.pid}`;
-  await writeFile(aside, String(process.pid), { mode: 0o600 });
-  try {
-    for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        await link(aside, lockFile);
-        return;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      }
-      let pid: number;
-      try {
-        pid = Number((await readFile(lockFile, 'utf8')).trim());
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
-        throw error;
-      }
-      if (pid && pid !== process.pid && isAlive(pid)) {
-        throw new EmbeddedDatabaseInUseError(path.dirname(lockFile), pid, lockFile);
-      }
-      await rm(lockFile, { force: true });
-    }
-    throw new Error(`could not take the lock ${lockFile}: other processes keep taking it`);
-  } finally {
-    await rm(aside, { force: true });
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
