@@ -5,6 +5,7 @@ import { outcomeOf, REASON_LABELS, type FailureReason, type Outcome } from './im
 import { renderSummary, summarize, type EntryResult, type ImportSummary } from './import-psu-summary.js';
 import { ProgressBar } from './progress-bar.js';
 import { parseImportFile, type ImportEntry, type MigrationBody } from './psu-import-file.js';
+import { safeLines, terminalSafe } from './output.js';
 
 /**
  * `apptoken import-psu FILE`: migrates PSU app tokens in bulk through `POST /api/v1/apptoken`, a few at a
@@ -161,10 +162,11 @@ function finish(options: ImportPsuOptions, summary: ImportSummary): ImportPsuRes
     options.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
     if (summary.aborted) {
       const { status, code, message } = summary.aborted;
-      options.stderr.write(`import-psu: ${[status, code].filter((x) => x !== undefined).join(' ')}${status !== undefined || code ? ': ' : ''}${message}\n`);
+      options.stderr.write(`${terminalSafe(`import-psu: ${[status, code].filter((x) => x !== undefined).join(' ')}${status !== undefined || code ? ': ' : ''}${message}`)}\n`);
     }
   } else {
-    options.stdout.write(renderSummary(summary));
+    // The summary quotes the server's messages and the file's own values: each line made safe for the terminal.
+    options.stdout.write(safeLines(renderSummary(summary)));
   }
   return { exitCode: summary.ok ? 0 : 1, summary };
 }

@@ -9,6 +9,7 @@ import { registerRoleCommands } from './commands/role.command.js';
 import { registerTokenCommands } from './commands/token.command.js';
 import { SERVER_VERSION } from '../health/server-version.js';
 import { CliError, EXIT } from './errors.js';
+import { terminalSafe } from './output.js';
 import { runImportPsu } from './import-psu.js';
 
 /** The whole command tree; every command gets --help, and usage mistakes exit 2 instead of commander's 1. */
@@ -49,10 +50,10 @@ export async function run(argv: readonly string[], program: Command = buildProgr
       return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
     if (error instanceof CliError) {
-      if (error.message !== '') process.stderr.write(`error: ${error.code ? `${error.code}: ` : ''}${error.message}\n`);
+      if (error.message !== '') process.stderr.write(`${terminalSafe(`error: ${error.code ? `${error.code}: ` : ''}${error.message}`)}\n`);
       return error.exitCode;
     }
-    process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`${terminalSafe(`error: ${error instanceof Error ? error.message : String(error)}`)}\n`);
     return EXIT.failed;
   }
 }

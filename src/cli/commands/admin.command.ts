@@ -57,6 +57,9 @@ export function registerAdminAndLocalCommands(program: Command): void {
       const result = await migrate();
       if (globalsOf(command).json) return printJson(result);
       if (result.applied.length === 0) printLine(`No pending migrations (${result.database}).`);
-      else printLine(`Applied ${result.applied.length} migration(s) to ${result.database}:\n${result.applied.map((name) => `  ${name}`).join('\n')}`);
+      else {
+        printLine(`Applied ${result.applied.length} migration(s) to ${result.database}:`);
+        for (const name of result.applied) printLine(`  ${name}`);
+      }
     });
 }

@@ -1,0 +1,103 @@
+/* eslint-disable no-control-regex -- these specs look for control characters */
+import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { run } from './main.js';
+
+/**
+ * Remote commands through `run()` against a stand-in server that answers as told: hostile text, endless pages,
+ * slow or huge answers, answers of the wrong shape — what a real AppToken Server never gives on demand.
+ */
+
+type Handler = (request: IncomingMessage, response: ServerResponse) => void;
+
+const servers: Server[] = [];
+let configHome: string;
+const saved = { ...process.env };
+
+beforeAll(() => {
+  configHome = mkdtempSync(path.join(tmpdir(), 'apptoken-remote-'));
+});
+afterAll(() => rmSync(configHome, { recursive: true, force: true }));
+afterEach(async () => {
+  process.env = { ...saved };
+  await Promise.all(servers.splice(0).map((server) => new Promise((done) => { server.closeAllConnections(); server.close(done); })));
+});
+
+async function stubServer(handler: Handler): Promise<{ url: string; requests: string[] }> {
+  const requests: string[] = [];
+  const server = createServer((request, response) => {
+    requests.push(request.url ?? '');
+    request.resume();
+    request.on('end', () => handler(request, response));
+  });
+  servers.push(server);
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests };
+}
+
+function json(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers }).end(JSON.stringify(body));
+}
+
+/** Runs one command line with an app token; its exit code, stdout and stderr. */
+async function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
+  process.env = { ...saved, XDG_CONFIG_HOME: configHome, APPTOKEN_TOKEN: 'stand-in-token', ...env };
+  let out = '';
+  let err = '';
+  const stdout = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((out += String(chunk)), true));
+  const stderr = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((err += String(chunk)), true));
+  try {
+    const code = await run(args);
+    return { code, out, err };
+  } finally {
+    stdout.mockRestore();
+    stderr.mockRestore();
+    process.exitCode = undefined;
+  }
+}
+
+const UNSAFE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+const EVIL = 'x\u001b]0;pwned\u0007\u001b[2J\r\u202e';
+
+describe('text output from the server', () => {
+  it('whoami, role list and token grant show the server\'s text with no control characters', async () => {
+    const token = { id: 5, identity: { id: 1, name: `bob${EVIL}` }, roles: [`R${EVIL}`], created: '2026-01-01T00:00:00Z', expiration: null, revoked: false, lastUsed: null, description: `d${EVIL}`, token: 'tok' };
+    const server = await stubServer((request, response) => {
+      if (request.url === '/api/v1/identity/my') json(response, 200, { id: 1, name: `bob${EVIL}`, source: 'local', roles: [`R${EVIL}`], authenticatedBy: 'token', tokenId: 5 });
+      else if (request.url === '/api/v1/role') json(response, 200, [{ name: `R${EVIL}`, builtin: false, description: `d${EVIL}` }]);
+      else json(response, 201, token);
+    });
+    for (const args of [['whoami'], ['role', 'list'], ['token', 'grant']]) {
+      const result = await cli(['--url', server.url, ...args]);
+      expect(result).toMatchObject({ code: 0, err: '' });
+      expect(result.out).toContain('x?]0;pwned??[2J');
+      expect(result.out).not.toMatch(UNSAFE);
+    }
+  });
+
+  it('the error line shows the API\'s code and message with no control characters', async () => {
+    const server = await stubServer((_request, response) => json(response, 403, { code: `NOPE${EVIL}`, message: `no${EVIL}` }));
+    const result = await cli(['--url', server.url, 'role', 'list']);
+    expect(result.code).toBe(1);
+    expect(result.err).toBe('error: NOPEx?]0;pwned??[2J??: nox?]0;pwned??[2J??\n');
+  });
+
+  it('check\'s deny line shows the reason with no control characters', async () => {
+    const server = await stubServer((_request, response) => json(response, 401, { code: 'TOKEN_INVALID', message: `bad${EVIL}` }));
+    const result = await cli(['--url', server.url, 'check', '--path', '/x']);
+    expect(result.code).toBe(1);
+    expect(result.out).toBe('deny 401 TOKEN_INVALID: badx?]0;pwned??[2J??\n');
+  });
+
+  it('--json stays JSON, with the control characters escaped', async () => {
+    const server = await stubServer((_request, response) => json(response, 200, [{ name: `R${EVIL}`, builtin: false, description: '' }]));
+    const result = await cli(['--url', server.url, '--json', 'role', 'list']);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.out)).toEqual([{ name: `R${EVIL}`, builtin: false, description: '' }]);
+    expect(result.out).not.toMatch(UNSAFE);
+  });
+});
