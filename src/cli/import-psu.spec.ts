@@ -194,3 +194,18 @@ describe('runImportPsu', () => {
     expect(out).not.toMatch(/[\u001b\u0007]/);
   });
 });
+
+describe('runImportPsu against something that is not AppToken Server', () => {
+  it.each([
+    ['a 200 HTML page', (r: ServerResponse) => r.writeHead(200, { 'content-type': 'text/html' }).end('<html></html>')],
+    ['an empty 201', (r: ServerResponse) => r.writeHead(201).end()],
+    ['a 201 without a numeric id', (r: ServerResponse) => answer(r, 201, { id: 'x' })],
+    ['a 204', (r: ServerResponse) => r.writeHead(204).end()],
+  ])('stops at %s with UNEXPECTED_ANSWER, counting nothing as migrated', async (_name, reply) => {
+    const server = await stubServer((_body, _request, response) => reply(response));
+    const { exitCode, summary } = await run({ baseUrl: server.url, file: tokenFile([mint('a'), mint('b')]), concurrency: 1 });
+    expect(exitCode).toBe(1);
+    expect(summary).toMatchObject({ migrated: 0, ok: false, aborted: { code: 'UNEXPECTED_ANSWER', message: expect.stringMatching(/^the server at http:\/\/127\.0\.0\.1:\d+ did not answer as AppToken Server \(/) } });
+    expect(server.requests).toHaveLength(1);
+  });
+});

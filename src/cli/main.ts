@@ -8,7 +8,9 @@ import { registerImportPsuCommand } from './commands/import-psu.command.js';
 import { registerRoleCommands } from './commands/role.command.js';
 import { registerTokenCommands } from './commands/token.command.js';
 import { SERVER_VERSION } from '../health/server-version.js';
+import { DEFAULT_TIMEOUT_SECONDS } from './api-client.js';
 import { CliError, EXIT } from './errors.js';
+import { timeoutSeconds } from './parse.js';
 import { terminalSafe } from './output.js';
 import { runImportPsu } from './import-psu.js';
 
@@ -19,6 +21,7 @@ export function buildProgram(): Command {
     .version(SERVER_VERSION, '-V, --version')
     .option('--url <url>', 'the server (default: $APPTOKEN_URL, else http://localhost:5000)')
     .option('--json', 'print JSON for scripts instead of tables')
+    .option('--timeout <seconds>', `give up on a request after this many seconds (default: $APPTOKEN_TIMEOUT, else ${DEFAULT_TIMEOUT_SECONDS})`, timeoutSeconds)
     .configureHelp({ showGlobalOptions: true })
     .showHelpAfterError('(add --help for usage)')
     .exitOverride()

@@ -64,7 +64,7 @@ export function tableWidth(): number {
  */
 export function formatTable<T>(rows: readonly T[], columns: readonly Column<T>[], width = tableWidth()): string {
   // Measured and cut after sanitising, so the widths are those of what the terminal shows.
-  const cells = rows.map((row) => columns.map((column) => cut(terminalSafe(oneLine(column.value(row))), column.max ?? 40)));
+  const cells = rows.map((row) => columns.map((column) => cut(terminalSafe(oneLine(String(column.value(row) ?? ''))), column.max ?? 40)));
   const widths = columns.map((column, i) => Math.max(column.header.length, ...cells.map((line) => line[i].length)));
   const last = columns.length - 1;
   const used = widths.slice(0, last).reduce((sum, w) => sum + w + 2, 0);

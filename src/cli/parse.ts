@@ -11,6 +11,12 @@ export function nonNegativeInteger(value: string): number {
   return Number(value);
 }
 
+/** Seconds to wait for a server: 1 to 86400. */
+export function timeoutSeconds(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 86_400) throw new InvalidArgumentError('expected a whole number of seconds from 1 to 86400');
+  return Number(value);
+}
+
 /** An ISO 8601 date or date-time (2027-06-30, 2027-06-30T12:00:00Z), passed on as given. */
 export function isoDate(value: string): string {
   if (!/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(value) || Number.isNaN(Date.parse(value))) {

@@ -101,3 +101,93 @@ describe('text output from the server', () => {
     expect(result.out).not.toMatch(UNSAFE);
   });
 });
+
+const tokenRow = (id: number) => ({ id, identity: { id: 1, name: 'bob' }, roles: ['Reader'], created: '2026-01-01T00:00:00Z', expiration: null, revoked: false, lastUsed: null, description: '' });
+
+describe('paged lists', () => {
+  it('stop when a server ignores the page and repeats the same full page', async () => {
+    const page = Array.from({ length: 500 }, (_, i) => tokenRow(i + 1));
+    const server = await stubServer((_request, response) => json(response, 200, page, { 'x-total-count': 'many' }));
+    const result = await cli(['--url', server.url, '--json', 'token', 'list']);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.out)).toHaveLength(500);
+    expect(server.requests).toHaveLength(2);
+  });
+
+  it('end at a short page when X-Total-Count is missing', async () => {
+    const server = await stubServer((request, response) => {
+      const page = Number(new URL(request.url ?? '', 'http://x').searchParams.get('page'));
+      json(response, 200, Array.from({ length: page === 1 ? 500 : 3 }, (_, i) => tokenRow(page * 1000 + i)));
+    });
+    const result = await cli(['--url', server.url, '--json', 'token', 'list']);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.out)).toHaveLength(503);
+    expect(server.requests).toHaveLength(2);
+  });
+});
+
+describe('slow and huge answers', () => {
+  it('a server that does not answer in --timeout seconds is an error, not a hang', async () => {
+    const server = await stubServer(() => undefined);
+    const result = await cli(['--url', server.url, '--timeout', '1', 'role', 'list']);
+    expect(result).toMatchObject({ code: 1, out: '' });
+    expect(result.err).toBe(`error: TIMEOUT: ${server.url} did not answer within 1 s (--timeout or APPTOKEN_TIMEOUT to wait longer)\n`);
+  });
+
+  it('APPTOKEN_TIMEOUT also sets it, and a body that stalls half-way is timed out too', async () => {
+    const server = await stubServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.write('[');
+    });
+    const result = await cli(['--url', server.url, 'role', 'list'], { APPTOKEN_TIMEOUT: '1' });
+    expect(result.code).toBe(1);
+    expect(result.err).toMatch(/^error: TIMEOUT: .* did not answer within 1 s/);
+  });
+
+  it('an answer past 32 MB is refused as it streams in', async () => {
+    const chunk = Buffer.alloc(1024 * 1024, 0x20);
+    let sent = 0;
+    const server = await stubServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.write('[');
+      const more = () => {
+        while (sent < 64 && response.write(chunk)) sent++;
+        if (sent < 64) response.once('drain', () => { sent++; more(); });
+        else response.end(']');
+      };
+      response.on('error', () => undefined);
+      more();
+    });
+    const result = await cli(['--url', server.url, 'role', 'list']);
+    expect(result.code).toBe(1);
+    expect(result.err).toBe(`error: UNEXPECTED_ANSWER: the server at ${server.url} did not answer as AppToken Server (an answer larger than 32 MB)\n`);
+    expect(sent).toBeLessThan(64);
+  });
+});
+
+describe('answers of the wrong shape', () => {
+  const cases: [string, string[], Handler][] = [
+    ['an HTML page for token list', ['token', 'list'], (_q, r) => r.writeHead(200, { 'content-type': 'text/html' }).end('<html>hi</html>')],
+    ['a JSON string for token list --json', ['--json', 'token', 'list'], (_q, r) => json(r, 200, 'abc')],
+    ['an empty 200 for token grant --json', ['--json', 'token', 'grant'], (_q, r) => r.writeHead(200).end()],
+    ['an object without the token for grant', ['token', 'grant'], (_q, r) => json(r, 201, { ok: true })],
+    ['rows without an identity for token list', ['token', 'list'], (_q, r) => json(r, 200, [{ id: 1 }])],
+    ['an HTML 200 for check', ['check', '--path', '/x'], (_q, r) => r.writeHead(200, { 'content-type': 'text/html' }).end('<html>welcome</html>')],
+    ['a 404 page for check', ['check', '--path', '/x'], (_q, r) => r.writeHead(404, { 'content-type': 'text/html' }).end('not found')],
+    ['null for whoami', ['whoami'], (_q, r) => json(r, 200, null)],
+    ['invalid JSON for role list', ['role', 'list'], (_q, r) => r.writeHead(200, { 'content-type': 'application/json' }).end('[{')],
+  ];
+  it.each(cases)('%s is UNEXPECTED_ANSWER with exit 1', async (_name, args, handler) => {
+    const server = await stubServer(handler);
+    const result = await cli(['--url', server.url, ...args]);
+    expect(result).toMatchObject({ code: 1, out: '' });
+    expect(result.err).toMatch(new RegExp(`^error: UNEXPECTED_ANSWER: the server at ${server.url} did not answer as AppToken Server \\(.+\\)\\n$`));
+  });
+
+  it('check still allows on forward-auth\'s empty 200, and reads the identity headers', async () => {
+    const server = await stubServer((_q, r) => r.writeHead(200, { 'x-identity-name': 'bob', 'x-identity-id': '3', 'x-identity-roles': 'A, B' }).end());
+    const result = await cli(['--url', server.url, '--json', 'check', '--path', '/x']);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.out)).toEqual({ allow: true, status: 200, identity: { id: 3, name: 'bob', roles: ['A', 'B'] } });
+  });
+});

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { IdentityDto, MyIdentityDto } from '../../identity/dto/identity.dto.js';
 import { ApiClient, serverUrl } from '../api-client.js';
 import { UsageError } from '../errors.js';
+import { IDENTITY, MY_IDENTITY } from '../answer-shapes.js';
 import { anonymousApiFor, apiFor, globalsOf } from '../context.js';
 import { note, printFields, printJson, printLine } from '../output.js';
 import { ask, stdinIsTerminal } from '../prompt.js';
@@ -33,7 +34,7 @@ export function registerAuthCommands(program: Command): void {
       const username = options.username ?? (await ask('User name: '));
       if (username.trim() === '') throw new UsageError('the user name is empty');
       const password = await ask(`Password for ${username}: `, { secret: true });
-      const response = await api.request<IdentityDto>('POST', '/api/v1/signin', { body: { username, password } });
+      const response = await api.request<IdentityDto>('POST', '/api/v1/signin', { body: { username, password }, expect: IDENTITY });
       const cookie = sessionCookieOf(response.headers);
       if (cookie === undefined) throw new UsageError('the server signed in but set no session cookie (is APPTOKEN_URL pointing at AppToken Server?)');
       const file = await saveSession({ url: api.baseUrl, cookie, username: response.body.name, savedAt: new Date().toISOString() });
@@ -65,7 +66,7 @@ export function registerAuthCommands(program: Command): void {
     .description('Who the current credentials (APPTOKEN_TOKEN, or the login session) sign in as')
     .action(async (_options: unknown, command: Command) => {
       const api = await apiFor(command);
-      const me = await api.call<MyIdentityDto>('GET', '/api/v1/identity/my');
+      const me = await api.call<MyIdentityDto>('GET', '/api/v1/identity/my', { expect: MY_IDENTITY });
       if (globalsOf(command).json) return printJson(me);
       const fields: Array<[string, string]> = [
         ['Name', me.name],

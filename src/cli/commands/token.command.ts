@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import type { AppTokenDto } from '../../app-token/dto/app-token.dto.js';
+import { APP_TOKEN, NEW_APP_TOKEN } from '../answer-shapes.js';
 import { apiFor, globalsOf } from '../context.js';
 import { printFields, printJson, printLine, printTable, shortDate, type Column } from '../output.js';
 import { collectList, isoDate, nonNegativeInteger, positiveInteger } from '../parse.js';
@@ -59,6 +60,7 @@ export function registerTokenCommands(program: Command): void {
           expiration: options.never ? 'never' : options.expires,
           description: options.description,
         },
+        expect: NEW_APP_TOKEN,
       });
       if (options.quiet) return printLine(granted.token ?? '');
       if (globalsOf(command).json) return printJson(granted);
@@ -82,7 +84,7 @@ export function registerTokenCommands(program: Command): void {
         unusedForDays: options.unused,
         revoked: options.revoked,
         search: options.search,
-      });
+      }, APP_TOKEN);
       if (globalsOf(command).json) return printJson(tokens);
       printTable(tokens, TOKEN_COLUMNS, 'No tokens match.');
     });
@@ -93,7 +95,7 @@ export function registerTokenCommands(program: Command): void {
     .argument('<id>', 'the token id', positiveInteger)
     .action(async (id: number, _options: unknown, command: Command) => {
       const api = await apiFor(command);
-      const revoked = await api.call<AppTokenDto>('POST', `/api/v1/apptoken/${id}/revoke`);
+      const revoked = await api.call<AppTokenDto>('POST', `/api/v1/apptoken/${id}/revoke`, { expect: APP_TOKEN });
       if (globalsOf(command).json) return printJson(revoked);
       printLine(`Revoked token ${revoked.id} (${revoked.identity.name}).`);
     });
@@ -106,7 +108,7 @@ export function registerTokenCommands(program: Command): void {
     .option('-q, --quiet', 'print only the new token')
     .action(async (id: number, options: { grace?: number; quiet?: boolean }, command: Command) => {
       const api = await apiFor(command);
-      const rotated = await api.call<AppTokenDto>('POST', `/api/v1/apptoken/${id}/rotate`, { body: options.grace === undefined ? {} : { graceSeconds: options.grace } });
+      const rotated = await api.call<AppTokenDto>('POST', `/api/v1/apptoken/${id}/rotate`, { body: options.grace === undefined ? {} : { graceSeconds: options.grace }, expect: NEW_APP_TOKEN });
       if (options.quiet) return printLine(rotated.token ?? '');
       if (globalsOf(command).json) return printJson(rotated);
       printLine(`Rotated token ${id}: the new token is ${rotated.id}${options.grace ? `; the old one works for ${options.grace} more seconds` : '; the old one is revoked'}.`);
