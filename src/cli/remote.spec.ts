@@ -1,11 +1,12 @@
 /* eslint-disable no-control-regex -- these specs look for control characters */
 import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { run } from './main.js';
+import { sessionFile } from './session-store.js';
 
 /**
  * Remote commands through `run()` against a stand-in server that answers as told: hostile text, endless pages,
@@ -189,5 +190,21 @@ describe('answers of the wrong shape', () => {
     const result = await cli(['--url', server.url, '--json', 'check', '--path', '/x']);
     expect(result.code).toBe(0);
     expect(JSON.parse(result.out)).toEqual({ allow: true, status: 200, identity: { id: 3, name: 'bob', roles: ['A', 'B'] } });
+  });
+});
+
+describe('a damaged session file', () => {
+  it.each(['null', '[]', '42', '"x"', '{"cookie": 5}', '{not json'])('%s is ignored with one warning, as if signed out', async (content) => {
+    const server = await stubServer((_request, response) => json(response, 401, { code: 'AUTHENTICATION_REQUIRED', message: 'sign in' }));
+    process.env = { ...saved, XDG_CONFIG_HOME: configHome };
+    const file = sessionFile(server.url);
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, content);
+    const result = await cli(['--url', server.url, 'whoami'], { APPTOKEN_TOKEN: '' });
+    expect(result.code).toBe(1);
+    expect(result.err).toBe(
+      `warning: ignoring the damaged session file ${file} (run "apptoken login" again)\n` +
+        `error: AUTHENTICATION_REQUIRED: not signed in to ${server.url}: run "apptoken login", or set APPTOKEN_TOKEN to an app token\n`,
+    );
   });
 });
