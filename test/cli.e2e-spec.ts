@@ -139,7 +139,9 @@ describe('the apptoken CLI against a running server', () => {
     it('refuses a wrong password with the API code and keeps no session', async () => {
       const result = await run(['login', '--username', 'admin'], { input: 'wrong-password\n' });
       expect(result.code).toBe(1);
-      expect(result.stderr).toContain('error: INVALID_CREDENTIALS: ');
+      // The API's own message: not the "not signed in ... run apptoken login" hint meant for other commands.
+      expect(result.stderr).toContain('error: INVALID_CREDENTIALS: Invalid user name or password\n');
+      expect(result.stderr).not.toContain('apptoken login');
       expect(sessionFiles()).toEqual([]);
     });
 

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { IdentityDto, MyIdentityDto } from '../../identity/dto/identity.dto.js';
-import { ApiClient, serverUrl } from '../api-client.js';
-import { UsageError } from '../errors.js';
+import { ApiClient, errorFromBody, serverUrl, type ApiResponse } from '../api-client.js';
+import { ApiError, UsageError } from '../errors.js';
 import { IDENTITY, MY_IDENTITY } from '../answer-shapes.js';
 import { anonymousApiFor, apiFor, globalsOf } from '../context.js';
 import { note, printFields, printJson, printLine } from '../output.js';
@@ -34,7 +34,14 @@ export function registerAuthCommands(program: Command): void {
       const username = options.username ?? (await ask('User name: '));
       if (username.trim() === '') throw new UsageError('the user name is empty');
       const password = await ask(`Password for ${username}: `, { secret: true });
-      const response = await api.request<IdentityDto>('POST', '/api/v1/signin', { body: { username, password }, expect: IDENTITY });
+      let response: ApiResponse<IdentityDto>;
+      try {
+        response = await api.request<IdentityDto>('POST', '/api/v1/signin', { body: { username, password }, expect: IDENTITY });
+      } catch (error) {
+        // The sign-in's own refusal (wrong password, disabled, throttled), not the "run apptoken login" hint.
+        if (error instanceof ApiError) throw errorFromBody(error.status, error.body);
+        throw error;
+      }
       const cookie = sessionCookieOf(response.headers);
       if (cookie === undefined) throw new UsageError('the server signed in but set no session cookie (is APPTOKEN_URL pointing at AppToken Server?)');
       const file = await saveSession({ url: api.baseUrl, cookie, username: response.body.name, savedAt: new Date().toISOString() });
