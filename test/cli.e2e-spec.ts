@@ -99,7 +99,10 @@ describe('the apptoken CLI against a running server', () => {
     });
 
     it('exits 2 on an unknown command or option, a bad value, or options that exclude each other', async () => {
-      for (const args of [['bogus'], ['token', 'list', '--bogus'], ['token', 'list', '--expiring', 'soon'], ['token', 'revoke', 'abc'], ['token', 'grant', '--days', '3', '--never'], ['token', 'grant', '--expires', 'tomorrow'], ['check', '--path', 'no-slash']]) {
+      for (const args of [['bogus'], ['token', 'list', '--bogus'], ['token', 'list', '--expiring', 'soon'], ['token', 'revoke', 'abc'], ['token', 'grant', '--days', '3', '--never'], ['token', 'grant', '--expires', 'tomorrow'], ['check', '--path', 'no-slash'],
+        // Out of the server's range, or not a real future date: refused here (exit 2), not by the server (exit 1).
+        ['token', 'grant', '--days', '36501'], ['token', 'grant', '--expires', '2027-02-30'], ['token', 'grant', '--expires', '2020-01-01'],
+        ['token', 'list', '--expiring', '0'], ['token', 'list', '--unused', '36501'], ['token', 'rotate', '1', '--grace', '604801']]) {
         const result = await run(args);
         expect({ args, code: result.code }).toEqual({ args, code: 2 });
         expect(result.stderr).toMatch(/^error: /);
