@@ -386,6 +386,16 @@ describe('the apptoken CLI against a running server', () => {
       expect(short.code).toBe(2);
     });
 
+    it('admin reset-password and migrate against an unreachable DATABASE_URL fail once with DATABASE_UNREACHABLE, no Nest error blocks', async () => {
+      const env = { DATABASE_URL: 'postgres://postgres:secret-pw@127.0.0.1:1/nowhere', JWT_SIGNING_KEY: TEST_SIGNING_KEY };
+      for (const args of [['admin', 'reset-password', '--user', 'admin'], ['migrate']]) {
+        const result = await run(args, { env });
+        expect({ args, code: result.code, stdout: result.stdout }).toEqual({ args, code: 1, stdout: '' });
+        expect(result.stderr).toMatch(/^error: DATABASE_UNREACHABLE: cannot connect to PostgreSQL at 127\.0\.0\.1:1 \(ECONNREFUSED[^\n]*\): is it running, and is DATABASE_URL right\?\n$/);
+        expect(result.stderr).not.toContain('secret-pw');
+      }
+    });
+
     it('migrate applies the migrations to an empty database and lists them; again, none are pending', async () => {
       const db = await createTestDatabase();
       try {
