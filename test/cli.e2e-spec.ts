@@ -396,6 +396,14 @@ describe('the apptoken CLI against a running server', () => {
       }
     });
 
+    it('migrate refuses a folder with no embedded database (NO_DATABASE) and creates none, unless --create', async () => {
+      const result = await run(['migrate']);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/^error: NO_DATABASE: there is no embedded database in .*data: run this where the server runs/);
+      expect(existsSync(path.join(home, 'data', 'pgdata'))).toBe(false);
+      expect((await run(['migrate', '--help'])).stdout).toContain('--create');
+    });
+
     it('migrate applies the migrations to an empty database and lists them; again, none are pending', async () => {
       const db = await createTestDatabase();
       try {

@@ -90,9 +90,9 @@ export async function openRuntime(config: AppConfig, options: { existing: boolea
 }
 
 /** Applies the pending migrations; the names of those applied. */
-export async function migrate(): Promise<{ applied: string[]; database: string }> {
+export async function migrate(options: { create: boolean }): Promise<{ applied: string[]; database: string }> {
   const config = localConfig();
-  const runtime = await openRuntime(config, { existing: false });
+  const runtime = await openRuntime(config, { existing: !options.create });
   Logger.overrideLogger([...LOG_LEVELS]);
   try {
     if (runtime.embedded === undefined) await reachDatabase(runtime.databaseUrl);
