@@ -1,6 +1,6 @@
 /* eslint-disable no-control-regex -- these specs look for control characters */
 import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -206,5 +206,15 @@ describe('a damaged session file', () => {
       `warning: ignoring the damaged session file ${file} (run "apptoken login" again)\n` +
         `error: AUTHENTICATION_REQUIRED: not signed in to ${server.url}: run "apptoken login", or set APPTOKEN_TOKEN to an app token\n`,
     );
+  });
+});
+
+describe('the check examples', () => {
+  it('pass the token on stdin, never as an argument (shell history, ps)', async () => {
+    const help = await cli(['check', '--help']);
+    expect(help.out).toContain('| apptoken check --token - ');
+    const readme = readFileSync(path.resolve('README.md'), 'utf8');
+    expect(readme).toContain('| apptoken check --token - ');
+    expect(readme).not.toMatch(/^\s*apptoken check --token "?\$/m);
   });
 });

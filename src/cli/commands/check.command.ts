@@ -22,7 +22,8 @@ export function registerCheckCommand(program: Command): void {
     .option('--method <method>', 'the original request\'s method', httpMethod, 'GET')
     .option('--path <path>', 'the original request\'s path (and query), judged by the endpoint rules', requestPath)
     .option('--role <role>', 'instead of --path: accept a token holding one of these roles (?role=)', collectList)
-    .addHelpText('after', '\nExit code: 0 allowed, 1 denied (the status and the reason are printed), 2 usage.\nExample: apptoken check --token "$TOKEN" --method GET --path /payroll/2026')
+    .addHelpText('after', '\nExit code: 0 allowed, 1 denied (the status and the reason are printed), 2 usage.\nExample: printf \'%s\\n\' "$TOKEN" | apptoken check --token - --method GET --path /payroll/2026\n' +
+        '(from stdin: a token given as an argument is kept in shell history and shown to every local user by ps)')
     .action(async (options: { token?: string; method: string; path?: string; role?: string[] }, command: Command) => {
       if (options.path !== undefined && options.role !== undefined) throw new UsageError('give --path or --role, not both');
       const token = options.token === '-' ? (await readSecretFromStdin('Token')).trim() : options.token;
