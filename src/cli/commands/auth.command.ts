@@ -3,7 +3,7 @@ import type { IdentityDto, MyIdentityDto } from '../../identity/dto/identity.dto
 import { ApiClient, errorFromBody, serverUrl, type ApiResponse } from '../api-client.js';
 import { ApiError, UsageError } from '../errors.js';
 import { IDENTITY, MY_IDENTITY } from '../answer-shapes.js';
-import { anonymousApiFor, apiFor, globalsOf } from '../context.js';
+import { anonymousApiFor, apiFor, clientOptions, globalsOf } from '../context.js';
 import { note, printFields, printJson, printLine } from '../output.js';
 import { ask, stdinIsTerminal } from '../prompt.js';
 import { deleteSession, readSession, saveSession } from '../session-store.js';
@@ -61,7 +61,7 @@ export function registerAuthCommands(program: Command): void {
         return;
       }
       // An expired session is already over on the server: the file goes either way.
-      const api = new ApiClient(url, { kind: 'session', cookie: session.cookie });
+      const api = new ApiClient(url, { kind: 'session', cookie: session.cookie }, clientOptions(command));
       const answer = await api.request('POST', '/api/v1/signout', { raw: true });
       await deleteSession(url);
       if (answer.status >= 300 && answer.status !== 401) throw api.apiError(answer.status, answer.body);
