@@ -99,7 +99,10 @@ describe('the apptoken CLI against a running server', () => {
     });
 
     it('exits 2 on an unknown command or option, a bad value, or options that exclude each other', async () => {
-      for (const args of [['bogus'], ['token', 'list', '--bogus'], ['token', 'list', '--expiring', 'soon'], ['token', 'revoke', 'abc'], ['token', 'grant', '--days', '3', '--never'], ['token', 'grant', '--expires', 'tomorrow'], ['check', '--path', 'no-slash']]) {
+      for (const args of [['bogus'], ['token', 'list', '--bogus'], ['token', 'list', '--expiring', 'soon'], ['token', 'revoke', 'abc'], ['token', 'grant', '--days', '3', '--never'], ['token', 'grant', '--expires', 'tomorrow'], ['check', '--path', 'no-slash'],
+        // Out of the server's range, or not a real future date: refused here (exit 2), not by the server (exit 1).
+        ['token', 'grant', '--days', '36501'], ['token', 'grant', '--expires', '2027-02-30'], ['token', 'grant', '--expires', '2020-01-01'],
+        ['token', 'list', '--expiring', '0'], ['token', 'list', '--unused', '36501'], ['token', 'rotate', '1', '--grace', '604801']]) {
         const result = await run(args);
         expect({ args, code: result.code }).toEqual({ args, code: 2 });
         expect(result.stderr).toMatch(/^error: /);
@@ -139,7 +142,9 @@ describe('the apptoken CLI against a running server', () => {
     it('refuses a wrong password with the API code and keeps no session', async () => {
       const result = await run(['login', '--username', 'admin'], { input: 'wrong-password\n' });
       expect(result.code).toBe(1);
-      expect(result.stderr).toContain('error: INVALID_CREDENTIALS: ');
+      // The API's own message: not the "not signed in ... run apptoken login" hint meant for other commands.
+      expect(result.stderr).toContain('error: INVALID_CREDENTIALS: Invalid user name or password\n');
+      expect(result.stderr).not.toContain('apptoken login');
       expect(sessionFiles()).toEqual([]);
     });
 
@@ -379,6 +384,24 @@ describe('the apptoken CLI against a running server', () => {
       expect(unknown.stderr).toBe('error: NOT_FOUND: no identity named "nobody"\n');
       const short = await run(['admin', 'reset-password', '--user', 'dave', '--password-stdin'], { env: local, input: 'short\n' });
       expect(short.code).toBe(2);
+    });
+
+    it('admin reset-password and migrate against an unreachable DATABASE_URL fail once with DATABASE_UNREACHABLE, no Nest error blocks', async () => {
+      const env = { DATABASE_URL: 'postgres://postgres:secret-pw@127.0.0.1:1/nowhere', JWT_SIGNING_KEY: TEST_SIGNING_KEY };
+      for (const args of [['admin', 'reset-password', '--user', 'admin'], ['migrate']]) {
+        const result = await run(args, { env });
+        expect({ args, code: result.code, stdout: result.stdout }).toEqual({ args, code: 1, stdout: '' });
+        expect(result.stderr).toMatch(/^error: DATABASE_UNREACHABLE: cannot connect to PostgreSQL at 127\.0\.0\.1:1 \(ECONNREFUSED[^\n]*\): is it running, and is DATABASE_URL right\?\n$/);
+        expect(result.stderr).not.toContain('secret-pw');
+      }
+    });
+
+    it('migrate refuses a folder with no embedded database (NO_DATABASE) and creates none, unless --create', async () => {
+      const result = await run(['migrate']);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/^error: NO_DATABASE: there is no embedded database in .*data: run this where the server runs/);
+      expect(existsSync(path.join(home, 'data', 'pgdata'))).toBe(false);
+      expect((await run(['migrate', '--help'])).stdout).toContain('--create');
     });
 
     it('migrate applies the migrations to an empty database and lists them; again, none are pending', async () => {

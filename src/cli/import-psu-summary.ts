@@ -111,7 +111,8 @@ const LISTED = 20;
 
 function refText(ref: EntryRef): string {
   const who = [ref.identity, ref.fingerprint ? `#${ref.fingerprint}` : undefined].filter(Boolean).join(' ');
-  const detail = ref.message ? `: ${ref.message.replace(/^cannot migrate: /, '')}` : '';
+  // One line each, whatever the server's message or the file's values hold (the printer makes the rest safe).
+  const detail = ref.message ? `: ${ref.message.replace(/^cannot migrate: /, '').replace(/[\r\n]+/g, ' ')}` : '';
   return `entry ${ref.entry} (line ${ref.line})${who ? ` ${who}` : ''}${detail}`;
 }
 

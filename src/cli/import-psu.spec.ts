@@ -1,3 +1,4 @@
+/* eslint-disable no-control-regex -- these specs look for control characters */
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { createSecretKey, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -179,5 +180,32 @@ describe('runImportPsu', () => {
     await expect(run({ baseUrl: 'http://127.0.0.1:9', file: '-', concurrency: 0 })).rejects.toThrow(RangeError);
     expect(parseConcurrency('4')).toEqual({ ok: true, value: 4 });
     for (const bad of ['0', '17', '2.5', 'four', '']) expect(parseConcurrency(bad)).toMatchObject({ ok: false });
+  });
+
+  it('prints the file\'s values and the server\'s messages with no terminal control characters', async () => {
+    const server = await stubServer((_body, _request, response) => answer(response, 400, { code: 'UNKNOWN_ROLE', message: 'cannot migrate: role \u001b[2J\u0007 missing' }));
+    const dir = mkdtempSync(path.join(tmpdir(), 'import-psu-'));
+    dirs.push(dir);
+    const file = path.join(dir, 'tokens.json');
+    writeFileSync(file, JSON.stringify([{ Token: mint('a'), Identity: { Name: 'a' }, Role: 'Reader', Expiration: '\u001b]0;owned\u0007' }, { Token: mint('b'), Identity: { Name: 'b' }, Role: 'Reader' }]));
+    const { out } = await run({ baseUrl: server.url, file });
+    expect(out).toContain('?]0;owned?');
+    expect(out).toContain('role ?[2J? missing');
+    expect(out).not.toMatch(/[\u001b\u0007]/);
+  });
+});
+
+describe('runImportPsu against something that is not AppToken Server', () => {
+  it.each([
+    ['a 200 HTML page', (r: ServerResponse) => r.writeHead(200, { 'content-type': 'text/html' }).end('<html></html>')],
+    ['an empty 201', (r: ServerResponse) => r.writeHead(201).end()],
+    ['a 201 without a numeric id', (r: ServerResponse) => answer(r, 201, { id: 'x' })],
+    ['a 204', (r: ServerResponse) => r.writeHead(204).end()],
+  ])('stops at %s with UNEXPECTED_ANSWER, counting nothing as migrated', async (_name, reply) => {
+    const server = await stubServer((_body, _request, response) => reply(response));
+    const { exitCode, summary } = await run({ baseUrl: server.url, file: tokenFile([mint('a'), mint('b')]), concurrency: 1 });
+    expect(exitCode).toBe(1);
+    expect(summary).toMatchObject({ migrated: 0, ok: false, aborted: { code: 'UNEXPECTED_ANSWER', message: expect.stringMatching(/^the server at http:\/\/127\.0\.0\.1:\d+ did not answer as AppToken Server \(/) } });
+    expect(server.requests).toHaveLength(1);
   });
 });

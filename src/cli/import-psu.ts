@@ -3,8 +3,10 @@ import type { Readable, Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { outcomeOf, REASON_LABELS, type FailureReason, type Outcome } from './import-psu-outcome.js';
 import { renderSummary, summarize, type EntryResult, type ImportSummary } from './import-psu-summary.js';
+import { MAX_ANSWER_BYTES, readCapped } from './api-client.js';
 import { ProgressBar } from './progress-bar.js';
 import { parseImportFile, type ImportEntry, type MigrationBody } from './psu-import-file.js';
+import { safeLines, terminalSafe } from './output.js';
 
 /**
  * `apptoken import-psu FILE`: migrates PSU app tokens in bulk through `POST /api/v1/apptoken`, a few at a
@@ -68,6 +70,8 @@ function cleanMessage(message: string, token: string): string {
   return clean.length > 300 ? `${clean.slice(0, 299)}…` : clean;
 }
 
+class AnswerTooLarge extends Error {}
+
 function networkFailure(error: unknown, baseUrl: string): { reason: FailureReason; message: string } {
   const err = error as { name?: string; message?: string; cause?: { code?: string; message?: string } };
   if (err?.name === 'TimeoutError' || err?.name === 'AbortError') return { reason: 'timeout', message: 'no answer in time' };
@@ -86,6 +90,11 @@ class Importer {
     this.url = `${options.baseUrl.replace(/\/+$/, '')}/api/v1/apptoken`;
   }
 
+  /** Not an answer AppToken Server gives: every entry would fare the same, so the import stops. */
+  private unexpected(status: number, detail: string): Outcome {
+    return { kind: 'abort', status, code: 'UNEXPECTED_ANSWER', message: `the server at ${this.options.baseUrl} did not answer as AppToken Server (${detail})` };
+  }
+
   get abortReason(): ImportSummary['aborted'] {
     return this.aborted;
   }
@@ -93,23 +102,37 @@ class Importer {
   private async send(body: MigrationBody): Promise<Sent> {
     let response: Response;
     let text: string;
+    // A plain timer and controller (AbortSignal.timeout can be collected early on Node 20); it covers the body too.
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
     try {
       response = await fetch(this.url, {
         method: 'POST',
         headers: { ...this.options.headers, 'content-type': 'application/json', accept: 'application/json' },
         body: JSON.stringify(body),
         redirect: 'manual',
-        signal: AbortSignal.timeout(this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
+        signal: controller.signal,
       });
-      text = await response.text();
+      text = await readCapped(response, MAX_ANSWER_BYTES, () => new AnswerTooLarge());
     } catch (error) {
+      if (error instanceof AnswerTooLarge) return this.unexpected(response!.status, `an answer larger than ${MAX_ANSWER_BYTES / 1024 / 1024} MB`);
       return { kind: 'unreachable', ...networkFailure(error, this.options.baseUrl) };
+    } finally {
+      clearTimeout(timer);
     }
     let parsed: unknown;
+    const isJson = /^application\/([a-z0-9.+-]*\+)?json\s*(;|$)/i.test(response.headers.get('content-type') ?? '');
     try {
-      parsed = text ? JSON.parse(text) : undefined;
+      parsed = text && isJson ? JSON.parse(text) : undefined;
     } catch {
       parsed = undefined;
+    }
+    // Only a 201 with the new record (its numeric id) is a migration: any other 2xx is not AppToken Server answering.
+    if (response.status >= 200 && response.status < 300) {
+      const id = typeof parsed === 'object' && parsed !== null ? (parsed as { id?: unknown }).id : undefined;
+      if (response.status !== 201 || typeof id !== 'number') {
+        return this.unexpected(response.status, `a ${response.status} ${isJson ? 'answer' : `answer of type ${response.headers.get('content-type')?.split(';')[0] || 'none'}`} without the new token's id`);
+      }
     }
     return outcomeOf({ status: response.status, body: parsed, retryAfter: response.headers.get('retry-after'), location: response.headers.get('location') });
   }
@@ -161,10 +184,11 @@ function finish(options: ImportPsuOptions, summary: ImportSummary): ImportPsuRes
     options.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
     if (summary.aborted) {
       const { status, code, message } = summary.aborted;
-      options.stderr.write(`import-psu: ${[status, code].filter((x) => x !== undefined).join(' ')}${status !== undefined || code ? ': ' : ''}${message}\n`);
+      options.stderr.write(`${terminalSafe(`import-psu: ${[status, code].filter((x) => x !== undefined).join(' ')}${status !== undefined || code ? ': ' : ''}${message}`)}\n`);
     }
   } else {
-    options.stdout.write(renderSummary(summary));
+    // The summary quotes the server's messages and the file's own values: each line made safe for the terminal.
+    options.stdout.write(safeLines(renderSummary(summary)));
   }
   return { exitCode: summary.ok ? 0 : 1, summary };
 }

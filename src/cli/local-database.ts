@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import { Logger, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { AuditModule } from '../audit/audit.module.js';
 import { PasswordService } from '../auth/password.service.js';
@@ -20,6 +21,32 @@ import { CliError } from './errors.js';
 
 /** Nest's and TypeORM's own messages: warnings and errors only, on stderr, so stdout stays the command's. */
 const LOG_LEVELS = ['error', 'warn'] as const;
+
+/**
+ * One connection attempt (5 s at most) before anything else: an unreachable or refusing database is one
+ * DATABASE_UNREACHABLE line, not the server's 10 retries with Nest's error blocks (the CLI is interactive).
+ * The URL is not echoed (it may hold a password): its host and port are.
+ */
+export async function reachDatabase(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+  } catch (error) {
+    let where = 'the database';
+    try {
+      const parsed = new URL(url);
+      where = `PostgreSQL at ${parsed.hostname || 'localhost'}:${parsed.port || '5432'}`;
+    } catch {
+      // Not a URL pg could read either: the message says so.
+    }
+    const err = error as { code?: string; message?: string };
+    const reason = [err.code, err.message].filter(Boolean).join(' ') || 'no answer';
+    throw new CliError(`cannot connect to ${where} (${reason}): is it running, and is DATABASE_URL right?`, 'DATABASE_UNREACHABLE');
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
 
 /** The server's configuration, read the way the server reads it (.env in the working directory, then the environment). */
 export function localConfig(): AppConfig {
@@ -63,11 +90,12 @@ export async function openRuntime(config: AppConfig, options: { existing: boolea
 }
 
 /** Applies the pending migrations; the names of those applied. */
-export async function migrate(): Promise<{ applied: string[]; database: string }> {
+export async function migrate(options: { create: boolean }): Promise<{ applied: string[]; database: string }> {
   const config = localConfig();
-  const runtime = await openRuntime(config, { existing: false });
+  const runtime = await openRuntime(config, { existing: !options.create });
   Logger.overrideLogger([...LOG_LEVELS]);
   try {
+    if (runtime.embedded === undefined) await reachDatabase(runtime.databaseUrl);
     // Two connections: the migration lock holds one while the migrations run on the other.
     const dataSource = await new DataSource(dataSourceOptions(runtime.databaseUrl, 2)).initialize();
     try {
@@ -92,17 +120,19 @@ export async function resetPassword(name: string, password: string, generated: b
   const config = localConfig();
   const runtime = await openRuntime(config, { existing: true });
   try {
+    if (runtime.embedded === undefined) await reachDatabase(runtime.databaseUrl);
     const app = await NestFactory.createApplicationContext(
       {
         module: class CliRoot {},
         imports: [
           ConfigModule.forRoot(runtime.config),
-          DatabaseModule.forRoot({ url: runtime.databaseUrl, poolSize: 2, embedded: runtime.embedded !== undefined }),
+          DatabaseModule.forRoot({ url: runtime.databaseUrl, poolSize: 2, embedded: runtime.embedded !== undefined, retryAttempts: 0 }),
           AuditModule,
           PasswordResetModule,
         ],
       },
-      { logger: [...LOG_LEVELS], abortOnError: false },
+      // Errors reach the command as exceptions (one "error:" line); Nest's own error blocks with stacks would repeat them.
+      { logger: ['warn'], abortOnError: false },
     );
     try {
       const identity = await app.get(AdminPasswordReset).reset(name, password, generated);

@@ -8,7 +8,10 @@ import { registerImportPsuCommand } from './commands/import-psu.command.js';
 import { registerRoleCommands } from './commands/role.command.js';
 import { registerTokenCommands } from './commands/token.command.js';
 import { SERVER_VERSION } from '../health/server-version.js';
+import { DEFAULT_TIMEOUT_SECONDS } from './api-client.js';
 import { CliError, EXIT } from './errors.js';
+import { timeoutSeconds } from './parse.js';
+import { terminalSafe } from './output.js';
 import { runImportPsu } from './import-psu.js';
 
 /** The whole command tree; every command gets --help, and usage mistakes exit 2 instead of commander's 1. */
@@ -18,6 +21,7 @@ export function buildProgram(): Command {
     .version(SERVER_VERSION, '-V, --version')
     .option('--url <url>', 'the server (default: $APPTOKEN_URL, else http://localhost:5000)')
     .option('--json', 'print JSON for scripts instead of tables')
+    .option('--timeout <seconds>', `give up on a request after this many seconds (default: $APPTOKEN_TIMEOUT, else ${DEFAULT_TIMEOUT_SECONDS})`, timeoutSeconds)
     .configureHelp({ showGlobalOptions: true })
     .showHelpAfterError('(add --help for usage)')
     .exitOverride()
@@ -49,10 +53,10 @@ export async function run(argv: readonly string[], program: Command = buildProgr
       return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
     if (error instanceof CliError) {
-      if (error.message !== '') process.stderr.write(`error: ${error.code ? `${error.code}: ` : ''}${error.message}\n`);
+      if (error.message !== '') process.stderr.write(`${terminalSafe(`error: ${error.code ? `${error.code}: ` : ''}${error.message}`)}\n`);
       return error.exitCode;
     }
-    process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`${terminalSafe(`error: ${error instanceof Error ? error.message : String(error)}`)}\n`);
     return EXIT.failed;
   }
 }

@@ -9,17 +9,44 @@ export interface Column<T> {
   max?: number;
 }
 
-export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+/**
+ * Control characters (C0 with ESC, CR, BEL, tab and line feed; DEL; C1) and bidi overrides (U+202A–U+202E,
+ * U+2066–U+2069): text the server (or a file) gives could otherwise move the cursor, rewrite what is shown,
+ * set the window title or reverse what is read. Every line of text output passes through {@link terminalSafe}.
+ */
+// eslint-disable-next-line no-control-regex
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+const UNSAFE_IN_JSON = /[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+/** One line as it may reach a terminal: every unsafe character replaced by "?". */
+export function terminalSafe(text: string): string {
+  return text.replace(UNSAFE, '?');
 }
 
-export function printLine(text = ''): void {
+/** Text of one or more lines (split on \n, the only break the CLI itself writes), each line made safe. */
+export function safeLines(text: string): string {
+  return text.split('\n').map(terminalSafe).join('\n');
+}
+
+/**
+ * JSON for scripts. JSON.stringify escapes C0 controls but not DEL, C1 (U+009B is a CSI to some terminals) or
+ * bidi overrides: those are written as \uXXXX too, which parses to the same value (C0 needs nothing: the
+ * only raw ones JSON.stringify writes are its own line breaks).
+ */
+export function printJson(value: unknown): void {
+  const text = JSON.stringify(value, null, 2).replace(UNSAFE_IN_JSON, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
   process.stdout.write(`${text}\n`);
+}
+
+/** One line of a result on stdout; a server's text in it cannot break the line or reach the terminal raw. */
+export function printLine(text = ''): void {
+  process.stdout.write(`${terminalSafe(text)}\n`);
 }
 
 /** A note for the person at the terminal (stderr): never mixed into what a script reads. */
 export function note(text: string): void {
-  process.stderr.write(`${text}\n`);
+  process.stderr.write(`${terminalSafe(text)}\n`);
 }
 
 function cut(text: string, width: number): string {
@@ -36,7 +63,8 @@ export function tableWidth(): number {
  * `width` (at least 10 characters), so a row fits the terminal.
  */
 export function formatTable<T>(rows: readonly T[], columns: readonly Column<T>[], width = tableWidth()): string {
-  const cells = rows.map((row) => columns.map((column) => cut(oneLine(column.value(row)), column.max ?? 40)));
+  // Measured and cut after sanitising, so the widths are those of what the terminal shows.
+  const cells = rows.map((row) => columns.map((column) => cut(terminalSafe(oneLine(String(column.value(row) ?? ''))), column.max ?? 40)));
   const widths = columns.map((column, i) => Math.max(column.header.length, ...cells.map((line) => line[i].length)));
   const last = columns.length - 1;
   const used = widths.slice(0, last).reduce((sum, w) => sum + w + 2, 0);
@@ -54,7 +82,7 @@ export function printTable<T>(rows: readonly T[], columns: readonly Column<T>[],
     note(empty);
     return;
   }
-  printLine(formatTable(rows, columns));
+  process.stdout.write(`${formatTable(rows, columns)}\n`);
 }
 
 /** Key: value lines for one record. */

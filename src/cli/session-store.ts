@@ -30,14 +30,31 @@ export function normalizeUrl(url: string): string {
   return `${parsed.protocol}//${parsed.host}${parsed.pathname.replace(/\/+$/, '')}`.toLowerCase();
 }
 
+/**
+ * The session kept for this server, if any. A damaged file (not JSON, `null`, an array, no cookie) is ignored
+ * with a one-line warning, as if signed out: `apptoken login` writes a new one over it.
+ */
 export async function readSession(url: string): Promise<StoredSession | undefined> {
+  const file = sessionFile(url);
+  let text: string;
   try {
-    const stored = JSON.parse(await readFile(sessionFile(url), 'utf8')) as StoredSession;
-    return typeof stored.cookie === 'string' && stored.cookie.includes('=') ? stored : undefined;
+    text = await readFile(file, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT' || error instanceof SyntaxError) return undefined;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
+  let stored: unknown;
+  try {
+    stored = JSON.parse(text);
+  } catch {
+    stored = undefined;
+  }
+  const fields = typeof stored === 'object' && stored !== null && !Array.isArray(stored) ? (stored as Partial<StoredSession>) : undefined;
+  if (fields === undefined || typeof fields.cookie !== 'string' || !fields.cookie.includes('=')) {
+    process.stderr.write(`warning: ignoring the damaged session file ${file} (run "apptoken login" again)\n`);
+    return undefined;
+  }
+  return { url: String(fields.url ?? url), cookie: fields.cookie, username: String(fields.username ?? ''), savedAt: String(fields.savedAt ?? '') };
 }
 
 /** Written 0600 in a 0700 directory: the cookie signs its holder in as the user. */

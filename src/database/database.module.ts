@@ -16,6 +16,8 @@ export interface DatabaseOptions {
   url: string;
   poolSize: number;
   embedded: boolean;
+  /** Connection attempts after the first (default 10, 2 s apart, for a server still starting); the CLI takes none. */
+  retryAttempts?: number;
 }
 
 /** TypeORM on `pg`; the schema comes only from committed migrations, applied before anything uses the database. */
@@ -30,7 +32,7 @@ export class DatabaseModule {
           useFactory: () => ({
             ...dataSourceOptions(options.url, options.poolSize),
             // A server still starting (compose, a restart) is waited for; a wrong database or password is not.
-            retryAttempts: 10,
+            retryAttempts: options.retryAttempts ?? 10,
             retryDelay: 2000,
             toRetry: (error: unknown) => !PERMANENT_CONNECT_ERRORS.has((error as { code?: string })?.code ?? ''),
           }),

@@ -51,12 +51,21 @@ export function registerAdminAndLocalCommands(program: Command): void {
   program
     .command('migrate')
     .description('Apply the pending database migrations (the server also applies them at start)')
-    .addHelpText('after', LOCAL_HELP)
-    .action(async (_options: unknown, command: Command) => {
+    .option('--create', 'with no DATABASE_URL: create the embedded database in DATA_DIR when there is none yet')
+    .addHelpText(
+      'after',
+      LOCAL_HELP +
+        '\nWithout --create, a DATA_DIR holding no embedded database is refused (NO_DATABASE): run from the wrong folder,\n' +
+        'it would otherwise become a new, empty database.',
+    )
+    .action(async (options: { create?: boolean }, command: Command) => {
       const { migrate } = await import('../local-database.js');
-      const result = await migrate();
+      const result = await migrate({ create: options.create === true });
       if (globalsOf(command).json) return printJson(result);
       if (result.applied.length === 0) printLine(`No pending migrations (${result.database}).`);
-      else printLine(`Applied ${result.applied.length} migration(s) to ${result.database}:\n${result.applied.map((name) => `  ${name}`).join('\n')}`);
+      else {
+        printLine(`Applied ${result.applied.length} migration(s) to ${result.database}:`);
+        for (const name of result.applied) printLine(`  ${name}`);
+      }
     });
 }

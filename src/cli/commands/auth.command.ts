@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import type { IdentityDto, MyIdentityDto } from '../../identity/dto/identity.dto.js';
-import { ApiClient, serverUrl } from '../api-client.js';
-import { UsageError } from '../errors.js';
-import { anonymousApiFor, apiFor, globalsOf } from '../context.js';
+import { ApiClient, errorFromBody, serverUrl, type ApiResponse } from '../api-client.js';
+import { ApiError, UsageError } from '../errors.js';
+import { IDENTITY, MY_IDENTITY } from '../answer-shapes.js';
+import { anonymousApiFor, apiFor, clientOptions, globalsOf } from '../context.js';
 import { note, printFields, printJson, printLine } from '../output.js';
 import { ask, stdinIsTerminal } from '../prompt.js';
 import { deleteSession, readSession, saveSession } from '../session-store.js';
@@ -33,7 +34,14 @@ export function registerAuthCommands(program: Command): void {
       const username = options.username ?? (await ask('User name: '));
       if (username.trim() === '') throw new UsageError('the user name is empty');
       const password = await ask(`Password for ${username}: `, { secret: true });
-      const response = await api.request<IdentityDto>('POST', '/api/v1/signin', { body: { username, password } });
+      let response: ApiResponse<IdentityDto>;
+      try {
+        response = await api.request<IdentityDto>('POST', '/api/v1/signin', { body: { username, password }, expect: IDENTITY });
+      } catch (error) {
+        // The sign-in's own refusal (wrong password, disabled, throttled), not the "run apptoken login" hint.
+        if (error instanceof ApiError) throw errorFromBody(error.status, error.body);
+        throw error;
+      }
       const cookie = sessionCookieOf(response.headers);
       if (cookie === undefined) throw new UsageError('the server signed in but set no session cookie (is APPTOKEN_URL pointing at AppToken Server?)');
       const file = await saveSession({ url: api.baseUrl, cookie, username: response.body.name, savedAt: new Date().toISOString() });
@@ -53,7 +61,7 @@ export function registerAuthCommands(program: Command): void {
         return;
       }
       // An expired session is already over on the server: the file goes either way.
-      const api = new ApiClient(url, { kind: 'session', cookie: session.cookie });
+      const api = new ApiClient(url, { kind: 'session', cookie: session.cookie }, clientOptions(command));
       const answer = await api.request('POST', '/api/v1/signout', { raw: true });
       await deleteSession(url);
       if (answer.status >= 300 && answer.status !== 401) throw api.apiError(answer.status, answer.body);
@@ -65,7 +73,7 @@ export function registerAuthCommands(program: Command): void {
     .description('Who the current credentials (APPTOKEN_TOKEN, or the login session) sign in as')
     .action(async (_options: unknown, command: Command) => {
       const api = await apiFor(command);
-      const me = await api.call<MyIdentityDto>('GET', '/api/v1/identity/my');
+      const me = await api.call<MyIdentityDto>('GET', '/api/v1/identity/my', { expect: MY_IDENTITY });
       if (globalsOf(command).json) return printJson(me);
       const fields: Array<[string, string]> = [
         ['Name', me.name],

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { EndpointDto } from '../../endpoint/dto/endpoint.dto.js';
+import { ENDPOINT } from '../answer-shapes.js';
 import { apiFor, globalsOf } from '../context.js';
 import { printJson, printLine, printTable, type Column } from '../output.js';
 import { collectList, httpMethod, positiveInteger, requestPath } from '../parse.js';
@@ -20,7 +21,7 @@ export function registerEndpointCommands(program: Command): void {
     .description('List endpoint rules')
     .action(async (_options: unknown, command: Command) => {
       const api = await apiFor(command);
-      const endpoints = await api.all<EndpointDto>('/api/v1/endpoint');
+      const endpoints = await api.all<EndpointDto>('/api/v1/endpoint', {}, ENDPOINT);
       if (globalsOf(command).json) return printJson(endpoints);
       printTable(endpoints, ENDPOINT_COLUMNS, 'No endpoint rules.');
     });
@@ -39,6 +40,7 @@ export function registerEndpointCommands(program: Command): void {
       const api = await apiFor(command);
       const created = await api.call<EndpointDto>('POST', '/api/v1/endpoint', {
         body: { url, method: options.method, role: options.role, authentication: options.authentication },
+        expect: ENDPOINT,
       });
       if (globalsOf(command).json) return printJson(created);
       printLine(`Created endpoint rule ${created.id}: ${created.method.join(',')} ${created.url} -> ${created.authentication ? created.role.join(', ') || 'any valid token' : 'public'}.`);

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { IdentityDto } from '../../identity/dto/identity.dto.js';
 import type { ApiClient } from '../api-client.js';
+import { IDENTITY } from '../answer-shapes.js';
 import { apiFor, globalsOf } from '../context.js';
 import { CliError } from '../errors.js';
 import { printJson, printLine, printTable, shortDate, type Column } from '../output.js';
@@ -18,8 +19,8 @@ const IDENTITY_COLUMNS: Column<IdentityDto>[] = [
 
 /** An identity by id (digits) or name (case-insensitive, exact). */
 export async function findIdentity(api: ApiClient, ref: string): Promise<IdentityDto> {
-  if (/^\d+$/.test(ref)) return api.call<IdentityDto>('GET', `/api/v1/identity/${ref}`);
-  const candidates = await api.all<IdentityDto>('/api/v1/identity', { search: ref });
+  if (/^\d+$/.test(ref)) return api.call<IdentityDto>('GET', `/api/v1/identity/${ref}`, { expect: IDENTITY });
+  const candidates = await api.all<IdentityDto>('/api/v1/identity', { search: ref }, IDENTITY);
   const found = candidates.find((identity) => identity.name.toLowerCase() === ref.toLowerCase());
   if (!found) throw new CliError(`no identity named "${ref}"`, 'NOT_FOUND');
   return found;
@@ -38,7 +39,7 @@ export function registerIdentityCommands(program: Command): void {
     .option('--search <text>', 'only names containing this text')
     .action(async (options: { search?: string }, command: Command) => {
       const api = await apiFor(command);
-      const identities = await api.all<IdentityDto>('/api/v1/identity', { search: options.search });
+      const identities = await api.all<IdentityDto>('/api/v1/identity', { search: options.search }, IDENTITY);
       if (globalsOf(command).json) return printJson(identities);
       printTable(identities, IDENTITY_COLUMNS, 'No identities match.');
     });
@@ -56,6 +57,7 @@ export function registerIdentityCommands(program: Command): void {
       const password = options.passwordStdin ? await readSecretFromStdin('Password') : undefined;
       const created = await api.call<IdentityDto>('POST', '/api/v1/identity', {
         body: { name, roles: options.role, password, source: options.service ? 'service' : undefined, disabled: options.disabled },
+        expect: IDENTITY,
       });
       if (globalsOf(command).json) return printJson(created);
       printLine(`Created identity ${created.id} "${created.name}" (${created.source}; roles: ${created.roles.join(', ') || 'none'}).`);
@@ -64,7 +66,7 @@ export function registerIdentityCommands(program: Command): void {
   const setDisabled = (disabled: boolean) => async (ref: string, _options: unknown, command: Command) => {
     const api = await apiFor(command);
     const found = await findIdentity(api, ref);
-    const updated = await api.call<IdentityDto>('PATCH', `/api/v1/identity/${found.id}`, { body: { disabled } });
+    const updated = await api.call<IdentityDto>('PATCH', `/api/v1/identity/${found.id}`, { body: { disabled }, expect: IDENTITY });
     if (globalsOf(command).json) return printJson(updated);
     printLine(`${disabled ? 'Disabled' : 'Enabled'} identity ${updated.id} "${updated.name}".`);
   };
@@ -95,7 +97,7 @@ export function registerIdentityCommands(program: Command): void {
     const next = grant
       ? [...found.roles, ...wanted.filter((role) => !found.roles.some((held) => sameRole(held, role)))]
       : found.roles.filter((held) => !wanted.some((role) => sameRole(held, role)));
-    const updated = await api.call<IdentityDto>('PATCH', `/api/v1/identity/${found.id}`, { body: { roles: next } });
+    const updated = await api.call<IdentityDto>('PATCH', `/api/v1/identity/${found.id}`, { body: { roles: next }, expect: IDENTITY });
     if (globalsOf(command).json) return printJson(updated);
     printLine(`Identity "${updated.name}" now holds: ${updated.roles.join(', ') || 'no roles'}.`);
   };

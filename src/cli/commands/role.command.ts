@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import type { RoleDto } from '../../role/dto/role.dto.js';
+import { listOf } from '../api-client.js';
+import { ROLE } from '../answer-shapes.js';
 import { apiFor, globalsOf } from '../context.js';
 import { printJson, printLine, printTable, type Column } from '../output.js';
 
@@ -17,7 +19,7 @@ export function registerRoleCommands(program: Command): void {
     .description('List the built-in and custom roles')
     .action(async (_options: unknown, command: Command) => {
       const api = await apiFor(command);
-      const roles = await api.call<RoleDto[]>('GET', '/api/v1/role');
+      const roles = await api.call<RoleDto[]>('GET', '/api/v1/role', { expect: listOf(ROLE) });
       if (globalsOf(command).json) return printJson(roles);
       printTable(roles, ROLE_COLUMNS);
     });
@@ -29,7 +31,7 @@ export function registerRoleCommands(program: Command): void {
     .option('--description <text>', 'what the role is for')
     .action(async (name: string, options: { description?: string }, command: Command) => {
       const api = await apiFor(command);
-      const created = await api.call<RoleDto>('POST', '/api/v1/role', { body: { name, description: options.description } });
+      const created = await api.call<RoleDto>('POST', '/api/v1/role', { body: { name, description: options.description }, expect: ROLE });
       if (globalsOf(command).json) return printJson(created);
       printLine(`Created role "${created.name}".`);
     });

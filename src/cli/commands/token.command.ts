@@ -1,8 +1,9 @@
 import { Option, type Command } from 'commander';
 import type { AppTokenDto } from '../../app-token/dto/app-token.dto.js';
+import { APP_TOKEN, NEW_APP_TOKEN } from '../answer-shapes.js';
 import { apiFor, globalsOf } from '../context.js';
 import { printFields, printJson, printLine, printTable, shortDate, type Column } from '../output.js';
-import { collectList, isoDate, nonNegativeInteger, positiveInteger } from '../parse.js';
+import { collectList, filterDays, graceSeconds, isoDate, LIMITS, lifespanDays, positiveInteger } from '../parse.js';
 
 /** Fits 80 columns: the description gets what the others leave (16 characters or more). */
 export const TOKEN_COLUMNS: Column<AppTokenDto>[] = [
@@ -43,9 +44,9 @@ export function registerTokenCommands(program: Command): void {
     .description('Grant an app token (to yourself, or as an Administrator to another identity) and print it once')
     .option('--identity <name>', 'whom the token is for (Administrators); default: yourself')
     .option('--role <role>', 'a role to put in the token (repeat, or comma-separate); default: all the identity\'s roles', collectList)
-    .addOption(new Option('--days <n>', 'lifetime in days').argParser(positiveInteger).conflicts(['never', 'expires']))
+    .addOption(new Option('--days <n>', `lifetime in days (1 to ${LIMITS.lifespanDays})`).argParser(lifespanDays).conflicts(['never', 'expires']))
     .addOption(new Option('--never', 'never expires (when the server allows it)').conflicts(['expires']))
-    .addOption(new Option('--expires <date>', 'expires at this ISO 8601 date or date-time').argParser(isoDate))
+    .addOption(new Option('--expires <date>', 'expires at this ISO 8601 date or date-time (in the future)').argParser((value: string) => isoDate(value)))
     .option('--description <text>', 'what the token is for')
     .option('-q, --quiet', 'print only the token, for TOKEN=$(apptoken token grant -q)')
     .addHelpText('after', '\nWith none of --days, --never or --expires the server\'s default lifetime applies (365 days unless configured).')
@@ -59,6 +60,7 @@ export function registerTokenCommands(program: Command): void {
           expiration: options.never ? 'never' : options.expires,
           description: options.description,
         },
+        expect: NEW_APP_TOKEN,
       });
       if (options.quiet) return printLine(granted.token ?? '');
       if (globalsOf(command).json) return printJson(granted);
@@ -69,8 +71,8 @@ export function registerTokenCommands(program: Command): void {
     .command('list')
     .description('List app tokens (all of them for Administrators, your own otherwise), every page')
     .option('--identity <name>', "only this identity's tokens (name or id)")
-    .option('--expiring <days>', 'only tokens that expire within this many days (and have not yet)', nonNegativeInteger)
-    .option('--unused <days>', 'only tokens not used for more than this many days (never used: counted from creation)', nonNegativeInteger)
+    .option('--expiring <days>', `only tokens that expire within this many days, 1 to ${LIMITS.filterDays} (and have not yet)`, filterDays)
+    .option('--unused <days>', `only tokens not used for more than this many days, 1 to ${LIMITS.filterDays} (never used: counted from creation)`, filterDays)
     .option('--revoked', 'only revoked tokens')
     .option('--no-revoked', 'leave revoked tokens out')
     .option('--search <text>', 'text in the description or the identity name')
@@ -82,7 +84,7 @@ export function registerTokenCommands(program: Command): void {
         unusedForDays: options.unused,
         revoked: options.revoked,
         search: options.search,
-      });
+      }, APP_TOKEN);
       if (globalsOf(command).json) return printJson(tokens);
       printTable(tokens, TOKEN_COLUMNS, 'No tokens match.');
     });
@@ -93,7 +95,7 @@ export function registerTokenCommands(program: Command): void {
     .argument('<id>', 'the token id', positiveInteger)
     .action(async (id: number, _options: unknown, command: Command) => {
       const api = await apiFor(command);
-      const revoked = await api.call<AppTokenDto>('POST', `/api/v1/apptoken/${id}/revoke`);
+      const revoked = await api.call<AppTokenDto>('POST', `/api/v1/apptoken/${id}/revoke`, { expect: APP_TOKEN });
       if (globalsOf(command).json) return printJson(revoked);
       printLine(`Revoked token ${revoked.id} (${revoked.identity.name}).`);
     });
@@ -102,11 +104,11 @@ export function registerTokenCommands(program: Command): void {
     .command('rotate')
     .description('Replace a token with a new one (same identity, roles and lifetime) and print the new token')
     .argument('<id>', 'the token id', positiveInteger)
-    .option('--grace <seconds>', 'keep the old token working this many seconds (default: revoked at once)', nonNegativeInteger)
+    .option('--grace <seconds>', `keep the old token working this many seconds, 0 to ${LIMITS.graceSeconds} (default: revoked at once)`, graceSeconds)
     .option('-q, --quiet', 'print only the new token')
     .action(async (id: number, options: { grace?: number; quiet?: boolean }, command: Command) => {
       const api = await apiFor(command);
-      const rotated = await api.call<AppTokenDto>('POST', `/api/v1/apptoken/${id}/rotate`, { body: options.grace === undefined ? {} : { graceSeconds: options.grace } });
+      const rotated = await api.call<AppTokenDto>('POST', `/api/v1/apptoken/${id}/rotate`, { body: options.grace === undefined ? {} : { graceSeconds: options.grace }, expect: NEW_APP_TOKEN });
       if (options.quiet) return printLine(rotated.token ?? '');
       if (globalsOf(command).json) return printJson(rotated);
       printLine(`Rotated token ${id}: the new token is ${rotated.id}${options.grace ? `; the old one works for ${options.grace} more seconds` : '; the old one is revoked'}.`);
