@@ -4,24 +4,27 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DataDirLock, EmbeddedDatabaseInUseError, judge, parseHolder } from './data-dir-lock.js';
 
-const here = { pid: 4242, host: 'server-a' };
+const here = { pid: 4242, host: 'server-a', pidns: 'pid:[1]' };
 const alive = (pids: number[]) => (pid: number) => pids.includes(pid);
 
 describe('judge: who holds an embedded data directory', () => {
-  it('trusts a live pid on this host, and the heartbeat wherever the holder cannot be seen', () => {
-    expect(judge({ pid: 77, host: 'server-a' }, 60_000, 10_000, here, alive([77]))).toBe('held');
+  it('trusts the pid where it names the same process (this host, this pid namespace), the heartbeat elsewhere', () => {
+    expect(judge({ pid: 77, host: 'server-a', pidns: 'pid:[1]' }, 0, 10_000, here, alive([77]))).toBe('held');
     expect(judge({ pid: 77 }, 60_000, 10_000, here, alive([77]))).toBe('held'); // a lock of before heartbeats
-    expect(judge({ pid: 4242, host: 'server-a' }, 0, 10_000, here, alive([4242]))).toBe('stale'); // an earlier run with our pid
-    expect(judge({ pid: 77, host: 'server-a' }, 60_000, 10_000, here, alive([]))).toBe('stale');
-    expect(judge({ pid: 77, host: 'server-a' }, 1_000, 10_000, here, alive([]))).toBe('unsure'); // another pid namespace, same host name
-    // Another container: its pid 1 is not ours even when we are pid 1 too, and liveness by pid says nothing.
-    expect(judge({ pid: 1, host: 'server-b' }, 1_000, 10_000, { pid: 1, host: 'cli' }, alive([1]))).toBe('unsure');
-    expect(judge({ pid: 1, host: 'server-b' }, 11_000, 10_000, { pid: 1, host: 'cli' }, alive([1]))).toBe('stale');
+    // A server restarted after a crash: the holder is gone, taken over at once however recent its heartbeat.
+    expect(judge({ pid: 77, host: 'server-a', pidns: 'pid:[1]' }, 500, 10_000, here, alive([]))).toBe('stale');
+    expect(judge({ pid: 4242, host: 'server-a', pidns: 'pid:[9]' }, 0, 10_000, here, alive([4242]))).toBe('stale'); // an earlier run with our pid
+    // Same host name, another pid namespace (unshare --pid): its pid means nothing here.
+    expect(judge({ pid: 77, host: 'server-a', pidns: 'pid:[2]' }, 1_000, 10_000, here, alive([]))).toBe('unsure');
+    expect(judge({ pid: 77, host: 'server-a', pidns: 'pid:[2]' }, 11_000, 10_000, here, alive([]))).toBe('stale');
+    // Another container: its pid 1 is not ours even when we are pid 1 too.
+    expect(judge({ pid: 1, host: 'server-b', pidns: 'pid:[3]' }, 1_000, 10_000, { pid: 1, host: 'cli', pidns: 'pid:[4]' }, alive([1]))).toBe('unsure');
+    expect(judge({ pid: 1, host: 'server-b', pidns: 'pid:[3]' }, 11_000, 10_000, { pid: 1, host: 'cli', pidns: 'pid:[4]' }, alive([1]))).toBe('stale');
   });
 
   it('reads old (bare pid), current and damaged lock files', () => {
     expect(parseHolder('123\n')).toEqual({ pid: 123 });
-    expect(parseHolder('{"pid":1,"host":"h","id":"x"}')).toEqual({ pid: 1, host: 'h', id: 'x' });
+    expect(parseHolder('{"pid":1,"host":"h","pidns":"pid:[5]","id":"x"}')).toEqual({ pid: 1, host: 'h', pidns: 'pid:[5]', id: 'x' });
     expect(parseHolder('garbage')).toEqual({ pid: 0 });
   });
 });

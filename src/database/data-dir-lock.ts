@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { link, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -11,8 +12,20 @@ interface Holder {
   pid: number;
   /** Absent in a lock written before heartbeats (a bare pid). */
   host?: string;
+  /** The holder's pid namespace (/proc/self/ns/pid), where Linux tells it. */
+  pidns?: string;
   id?: string;
 }
+
+function pidNamespace(): string | undefined {
+  try {
+    return readlinkSync('/proc/self/ns/pid');
+  } catch {
+    return undefined;
+  }
+}
+
+const HERE = { pid: process.pid, host: hostname(), pidns: pidNamespace() };
 
 /** Another live process (a running server, or a local CLI command) holds DATA_DIR's embedded database. */
 export class EmbeddedDatabaseInUseError extends Error {
@@ -33,9 +46,9 @@ export class EmbeddedDatabaseInUseError extends Error {
 /**
  * The lock of an embedded data directory: two processes on one PGlite directory would corrupt it. The file
  * appears at once with its holder in it (written aside, then hard-linked into place, which fails if it exists),
- * and the holder touches it every LOCK_HEARTBEAT_MS. A lock is taken over only when its holder is surely gone:
- * on this host, by the same pid as ours (an earlier run of this container), or by a pid that is not alive and a
- * heartbeat older than LOCK_STALE_MS. The heartbeat decides whenever the holder cannot be seen: in another pid
+ * and the holder touches it every LOCK_HEARTBEAT_MS. A lock is taken over only when its holder is surely gone
+ * (see judge): its pid not alive in this pid namespace, or, when it cannot be seen from here, a heartbeat older
+ * than LOCK_STALE_MS. The heartbeat decides whenever the holder cannot be seen: in another pid
  * namespace (`docker run -v data:/data image apptoken ...` beside the server's container, where both are pid 1)
  * a liveness check by pid proved nothing, and a CLI took, then deleted, a running server's lock (found from
  * outside). Only the holder removes its own lock.
@@ -62,7 +75,7 @@ export class DataDirLock {
     const staleMs = options.staleMs ?? LOCK_STALE_MS;
     const id = randomUUID();
     const aside = `${file}.${process.pid}.${id.slice(0, 8)}`;
-    await writeFile(aside, JSON.stringify({ pid: process.pid, host: hostname(), id } satisfies Holder), { mode: 0o600 });
+    await writeFile(aside, JSON.stringify({ pid: process.pid, host: HERE.host, pidns: HERE.pidns, id } satisfies Holder), { mode: 0o600 });
     const deadline = Date.now() + staleMs + LOCK_HEARTBEAT_MS;
     try {
       for (;;) {
@@ -98,12 +111,16 @@ export class DataDirLock {
 
 /**
  * Whether a lock is held ('held'), surely abandoned ('stale'), or not known yet ('unsure': its holder cannot be
- * seen from here and its heartbeat is recent; wait for it to be touched again or to go stale).
+ * seen from here and its heartbeat is recent; wait for it to be touched again or to go stale). Its pid is judged
+ * only where it means the same process: on this host and in this pid namespace (a lock of before heartbeats is
+ * taken as such). A server restarted after a crash takes its lock over at once; a CLI in another namespace waits
+ * for the heartbeat.
  */
-export function judge(holder: Holder, ageMs: number, staleMs = LOCK_STALE_MS, here = { pid: process.pid, host: hostname() }, alive = isAlive): 'held' | 'stale' | 'unsure' {
+export function judge(holder: Holder, ageMs: number, staleMs = LOCK_STALE_MS, here: { pid: number; host: string; pidns?: string } = HERE, alive = isAlive): 'held' | 'stale' | 'unsure' {
   const sameHost = holder.host === undefined || holder.host === here.host;
   if (sameHost && holder.pid === here.pid) return 'stale'; // ours is not taken yet: a process before us had this pid
-  if (sameHost && alive(holder.pid)) return 'held';
+  const seen = sameHost && (holder.host === undefined || (holder.pidns !== undefined && holder.pidns === here.pidns));
+  if (seen) return alive(holder.pid) ? 'held' : 'stale';
   return ageMs > staleMs ? 'stale' : 'unsure';
 }
 
@@ -122,7 +139,8 @@ export function parseHolder(text: string): Holder {
   if (/^\d+$/.test(trimmed)) return { pid: Number(trimmed) };
   try {
     const parsed = JSON.parse(trimmed) as Partial<Holder>;
-    return { pid: Number(parsed.pid) || 0, host: typeof parsed.host === 'string' ? parsed.host : undefined, id: typeof parsed.id === 'string' ? parsed.id : undefined };
+    const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
+    return { pid: Number(parsed.pid) || 0, host: text(parsed.host), pidns: text(parsed.pidns), id: text(parsed.id) };
   } catch {
     return { pid: 0 };
   }
