@@ -12,7 +12,6 @@ import { DEFAULT_TIMEOUT_SECONDS } from './api-client.js';
 import { CliError, EXIT } from './errors.js';
 import { timeoutSeconds } from './parse.js';
 import { terminalSafe } from './output.js';
-import { runImportPsu } from './import-psu.js';
 
 /** The whole command tree; every command gets --help, and usage mistakes exit 2 instead of commander's 1. */
 export function buildProgram(): Command {
@@ -36,7 +35,7 @@ export function buildProgram(): Command {
   registerRoleCommands(program);
   registerEndpointCommands(program);
   registerCheckCommand(program);
-  registerImportPsuCommand(program, runImportPsu);
+  registerImportPsuCommand(program);
   registerAdminAndLocalCommands(program);
   return program;
 }

@@ -1,7 +1,6 @@
-import type { Readable, Writable } from 'node:stream';
 import { InvalidArgumentError, type Command } from 'commander';
 import { apiFor, globalsOf } from '../context.js';
-import { parseConcurrency } from '../import-psu.js';
+import { parseConcurrency, runImportPsu } from '../import-psu.js';
 
 /** --concurrency: 1 to 16, else a usage error (exit 2). */
 function concurrency(value: string): number {
@@ -10,27 +9,8 @@ function concurrency(value: string): number {
   return parsed.value;
 }
 
-/** What `import-psu` hands the importer: the shape of runImportPsu's options in src/cli/import-psu.ts. */
-export interface ImportPsuRequest {
-  baseUrl: string;
-  /** The caller's credentials: `{ authorization: 'Bearer …' }` or `{ cookie: 'apptoken_session=…' }`. */
-  headers: Record<string, string>;
-  file: string;
-  concurrency?: number;
-  json?: boolean;
-  stdout: Writable;
-  stderr: Writable;
-  isTTY: boolean;
-  stdin?: Readable;
-}
-export type ImportPsuRunner = (request: ImportPsuRequest) => Promise<{ exitCode: number }>;
-
-/**
- * `apptoken import-psu FILE`: registered with the importer passed in, so the command's place, options and
- * credentials are the CLI's and the importer stays a plain module. Wired in main.ts with
- * `registerImportPsuCommand(program, runImportPsu)`.
- */
-export function registerImportPsuCommand(program: Command, run: ImportPsuRunner): void {
+/** `apptoken import-psu FILE`: the CLI's options and credentials, handed to the importer (src/cli/import-psu.ts). */
+export function registerImportPsuCommand(program: Command): void {
   program
     .command('import-psu')
     .description('Migrate PowerShell Universal app tokens in bulk (POST /api/v1/apptoken); safe to run again')
@@ -39,7 +19,7 @@ export function registerImportPsuCommand(program: Command, run: ImportPsuRunner)
     .addHelpText('after', '\nExit code: 0 every token migrated or already there, 1 anything refused or failed, 2 usage.')
     .action(async (file: string, options: { concurrency?: number }, command: Command) => {
       const api = await apiFor(command);
-      const { exitCode } = await run({
+      const { exitCode } = await runImportPsu({
         baseUrl: api.baseUrl,
         headers: api.credentialHeaders(),
         file,
